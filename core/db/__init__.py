@@ -1,0 +1,1 @@
+"""Storage: models, engine and the unit of work."""
