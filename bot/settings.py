@@ -134,9 +134,7 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     return "SATPREP_" + "_".join(str(part) for part in loc).upper()
 
 
-def load_settings(
-    path: Path | str | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read ``config.yaml`` (or ``SATPREP_CONFIG``), apply the environment, validate."""
     env = os.environ if env is None else env
     config_path = Path(path or env.get("SATPREP_CONFIG") or DEFAULT_CONFIG)

@@ -1,0 +1,1 @@
+"""The neutral conversation: commands in, messages out, no platform in sight."""

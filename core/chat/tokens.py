@@ -1,0 +1,78 @@
+"""Opaque button tokens, checked against the caller.
+
+A question message gets one token row; each of its buttons sends
+``<token>.<arg>`` (``arg`` is a choice letter or a verb such as ``skip``).
+Everything the button means lives in the row, so a forged or replayed
+payload can at most name a token: one that does not exist, belongs to
+someone else, has expired or was used is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.chat.errors import UserError
+from core.db.models import ActionToken
+
+_TOKEN = re.compile(r"^([A-Za-z0-9]{10})(?:\.([A-Za-z0-9_:-]{1,40}))?$")
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+STALE = "That button has expired. Send /help to see what you can do now."
+NOT_YOURS = "That button belongs to someone else's question. Start your own with /practice."
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """A resolved button press: the token row and the button's argument."""
+
+    row: ActionToken
+    arg: str
+
+
+def new_token(
+    s: Session,
+    user_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    ttl: timedelta | None = timedelta(days=2),
+) -> str:
+    """Store a token for ``user_id`` and return it (10 characters)."""
+    token = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+    s.add(
+        ActionToken(
+            token=token,
+            user_id=user_id,
+            kind=kind,
+            payload=payload,
+            created_at=now,
+            expires_at=None if ttl is None else now + ttl,
+        )
+    )
+    return token
+
+
+def button_payload(token: str, arg: str) -> str:
+    """The payload of one button of a token (≤ 51 bytes, within Telegram's 64)."""
+    return f"{token}.{arg}"
+
+
+def resolve(s: Session, payload: str, user_id: str, now: datetime) -> Pressed:
+    """Check a pressed payload against the caller; raise a friendly UserError."""
+    match = _TOKEN.match(payload or "")
+    if not match:
+        raise UserError(STALE)
+    row = s.get(ActionToken, match.group(1))
+    if row is None:
+        raise UserError(STALE)
+    if row.user_id != user_id:
+        raise UserError(NOT_YOURS)
+    if row.used_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        raise UserError(STALE)
+    return Pressed(row, match.group(2) or "")
