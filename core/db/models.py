@@ -118,9 +118,7 @@ class User(Base):
     identities: Mapped[list[Identity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
-    responses: Mapped[list[Response]] = relationship(
-        back_populates="user", passive_deletes=True
-    )
+    responses: Mapped[list[Response]] = relationship(back_populates="user", passive_deletes=True)
     proficiencies: Mapped[list[Proficiency]] = relationship(
         back_populates="user", passive_deletes=True
     )
@@ -194,7 +192,9 @@ class StudentLink(Base):
     consented_at: Mapped[datetime] = mapped_column(default=utcnow)
     alerts: Mapped[list[Any]] = mapped_column(default=list)  # opted-in alert kinds
 
-    student: Mapped[User] = relationship(foreign_keys=[student_id], back_populates="links_as_student")
+    student: Mapped[User] = relationship(
+        foreign_keys=[student_id], back_populates="links_as_student"
+    )
     linked: Mapped[User] = relationship(foreign_keys=[linked_id], back_populates="links_as_linked")
 
 
@@ -866,9 +866,7 @@ class Post(Base):
     question_id: Mapped[str | None] = mapped_column(
         ForeignKey("questions.question_id", ondelete="CASCADE")
     )
-    group_id: Mapped[int | None] = mapped_column(
-        ForeignKey("study_groups.id", ondelete="CASCADE")
-    )
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("study_groups.id", ondelete="CASCADE"))
     content: Mapped[str] = mapped_column(Text)
     timestamp: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
@@ -904,9 +902,7 @@ class Friend(Base):
     __table_args__ = (
         UniqueConstraint("pair_key"),
         CheckConstraint("user_id <> friend_id", name="not_self"),
-        CheckConstraint(
-            "status IN ('pending', 'accepted', 'declined', 'blocked')", name="status"
-        ),
+        CheckConstraint("status IN ('pending', 'accepted', 'declined', 'blocked')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -918,9 +914,7 @@ class Friend(Base):
     pair_key: Mapped[str] = mapped_column(String(80))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], back_populates="friends_sent")
-    friend: Mapped[User] = relationship(
-        foreign_keys=[friend_id], back_populates="friends_received"
-    )
+    friend: Mapped[User] = relationship(foreign_keys=[friend_id], back_populates="friends_received")
 
     @staticmethod
     def key_for(a: str, b: str) -> str:
@@ -966,14 +960,10 @@ class WorksheetItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    worksheet_code: Mapped[str] = mapped_column(
-        ForeignKey("worksheets.code", ondelete="CASCADE")
-    )
+    worksheet_code: Mapped[str] = mapped_column(ForeignKey("worksheets.code", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     question_id: Mapped[str] = mapped_column(ForeignKey("questions.question_id"))
-    response_id: Mapped[int | None] = mapped_column(
-        ForeignKey("responses.id", ondelete="SET NULL")
-    )
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
     synced_at: Mapped[datetime | None]
 
     worksheet: Mapped[Worksheet] = relationship(back_populates="items")

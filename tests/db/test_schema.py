@@ -41,19 +41,48 @@ def test_relationships_round_trip(db: Database) -> None:
         plan = StudyPlan(user_id=ada.user_id)
         s.add(plan)
         s.flush()
-        s.add(StudyPlanAction(plan_id=plan.plan_id, task="Practise", action="practice", due_date=f.later()))
+        s.add(
+            StudyPlanAction(
+                plan_id=plan.plan_id, task="Practise", action="practice", due_date=f.later()
+            )
+        )
         ps = PracticeSession(user_id=ada.user_id, test_type="full", plan_id=plan.plan_id)
         s.add(ps)
         s.flush()
-        mod = TestModule(session_id=ps.session_id, position=0, section="math", stage=1, route="broad")
+        mod = TestModule(
+            session_id=ps.session_id, position=0, section="math", stage=1, route="broad"
+        )
         s.add(mod)
         s.flush()
-        s.add(TestModuleItem(module_id=mod.id, position=0, question_id=q.question_id, is_pretest=True))
-        s.add(Response(session_id=ps.session_id, user_id=ada.user_id, question_id=q.question_id, answer="B", correct=True, module_id=mod.id))
-        s.add(Proficiency(user_id=ada.user_id, section="math", domain="algebra", skill="linear_one_var", theta=0.4))
+        s.add(
+            TestModuleItem(module_id=mod.id, position=0, question_id=q.question_id, is_pretest=True)
+        )
+        s.add(
+            Response(
+                session_id=ps.session_id,
+                user_id=ada.user_id,
+                question_id=q.question_id,
+                answer="B",
+                correct=True,
+                module_id=mod.id,
+            )
+        )
+        s.add(
+            Proficiency(
+                user_id=ada.user_id,
+                section="math",
+                domain="algebra",
+                skill="linear_one_var",
+                theta=0.4,
+            )
+        )
         s.add(Badge(user_id=ada.user_id, name="first_diagnostic"))
         s.add(Notification(user_id=ada.user_id, kind="badge", message="Well done"))
-        s.add(TutorInteraction(user_id=ada.user_id, query="hint?", response="Try isolating x.", duration=0.2))
+        s.add(
+            TutorInteraction(
+                user_id=ada.user_id, query="hint?", response="Try isolating x.", duration=0.2
+            )
+        )
         s.add(TutorAction(tutor_id=bob.user_id, student_id=ada.user_id, action="report"))
         post = Post(user_id=ada.user_id, question_id=q.question_id, content="Nice one")
         s.add(post)
