@@ -24,6 +24,7 @@ _TOKEN = re.compile(r"^([A-Za-z0-9]{10})(?:\.([A-Za-z0-9_:-]{1,40}))?$")
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 
 STALE = "That button has expired. Send /help to see what you can do now."
+USED = "You already used that button, so it counted once. Carry on with the newest message."
 NOT_YOURS = "That button belongs to someone else's question. Start your own with /practice."
 
 
@@ -73,6 +74,8 @@ def resolve(s: Session, payload: str, user_id: str, now: datetime) -> Pressed:
         raise UserError(STALE)
     if row.user_id != user_id:
         raise UserError(NOT_YOURS)
-    if row.used_at is not None or (row.expires_at is not None and row.expires_at <= now):
+    if row.used_at is not None:
+        raise UserError(USED)
+    if row.expires_at is not None and row.expires_at <= now:
         raise UserError(STALE)
     return Pressed(row, match.group(2) or "")

@@ -31,8 +31,12 @@ def clock() -> Clock:
 @pytest.fixture
 def app(db: Database, clock: Clock) -> App:
     from bot.wiring import build_app
+    from core.services.questions import import_items
+    from tests.chat.synthetic_bank import synthetic_items
 
-    return build_app(db, clock=clock)
+    with db.uow() as s:
+        import_items(s, synthetic_items(), bank="test")
+    return build_app(db, clock=clock, generators=False)
 
 
 @pytest.fixture

@@ -1,0 +1,264 @@
+"""Sessions of adaptive questions: practice, the diagnostic and reviews.
+
+A session is a row; the current question, when it was asked and the
+engine's small state are columns, so any process can continue it. Each
+answer is one ``responses`` row (unique per session and question), which is
+what makes a repeated button press count once.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.content.taxonomy import DOMAINS, SKILLS, Domain, Skill, domains_of, skills_of
+from core.db.models import PracticeSession, Proficiency, Question, Response, User
+from core.irt.estimate import Estimate, estimate_ability, group_abilities
+from core.services.questions import Checked, PoolCache, seen_question_ids
+from core.services.selection import pick
+
+ADAPTIVE_KINDS = ("practice", "diagnostic", "review")
+
+
+def active_session(s: Session, user_id: str) -> PracticeSession | None:
+    """The user's running session, if any (the newest)."""
+    return s.scalars(
+        select(PracticeSession)
+        .where(PracticeSession.user_id == user_id, PracticeSession.status == "active")
+        .order_by(PracticeSession.started_at.desc())
+        .limit(1)
+    ).first()
+
+
+def topic_skills(topic: Domain | Skill | str | None) -> list[str]:
+    """The skill codes a topic covers (a section code, a domain, a skill, or all)."""
+    if topic is None:
+        return list(SKILLS)
+    if isinstance(topic, Skill):
+        return [topic.code]
+    if isinstance(topic, Domain):
+        return [k.code for k in skills_of(topic.code)]
+    return [k.code for d in domains_of(topic) for k in skills_of(d.code)]
+
+
+def latest_proficiency(s: Session, user_id: str, scope: str, key: str) -> Proficiency | None:
+    """The newest stored estimate for a section, domain or skill."""
+    column = {
+        "section": Proficiency.section,
+        "domain": Proficiency.domain,
+        "skill": Proficiency.skill,
+    }[scope]
+    return s.scalars(
+        select(Proficiency)
+        .where(Proficiency.user_id == user_id, Proficiency.scope == scope, column == key)
+        .order_by(Proficiency.timestamp.desc(), Proficiency.id.desc())
+        .limit(1)
+    ).first()
+
+
+def prior_for(s: Session, user_id: str, section: str) -> Estimate:
+    """The section ability known before this session (N(0, 1) for a newcomer)."""
+    row = latest_proficiency(s, user_id, "section", section)
+    if row is None:
+        return Estimate(0.0, 1.0)
+    return Estimate(row.theta, row.standard_error, n_items=row.n_items)
+
+
+def _answered(s: Session, session_id: str) -> list[tuple[Response, Question]]:
+    return list(
+        s.execute(
+            select(Response, Question)
+            .join(Question, Question.question_id == Response.question_id)
+            .where(Response.session_id == session_id)
+            .order_by(Response.id)
+        ).all()
+    )
+
+
+def provisional_theta(s: Session, session: PracticeSession, section: str) -> Estimate:
+    """EAP after this session's answers in ``section``, from the prior ability."""
+    prior = prior_for(s, session.user_id, section)
+    rows = [
+        (r, q)
+        for r, q in _answered(s, session.session_id)
+        if q.section == section and not r.is_pretest
+    ]
+    if not rows:
+        return prior
+    x = np.array([float(r.correct) for r, _ in rows])
+    a = np.array([q.a_param for _, q in rows])
+    b = np.array([q.b_param for _, q in rows])
+    c = np.array([q.c_param for _, q in rows])
+    return estimate_ability(x, a, b, c, prior_mean=prior.theta, prior_sd=max(prior.se, 0.6))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a session draws from: the skills in scope and the selection rule."""
+
+    skills: list[str]
+    rule: str  # "target" (practice, ≈70% success) or "info" (diagnostic)
+
+
+def session_plan(session: PracticeSession) -> Plan:
+    state = session.state or {}
+    return Plan(list(state.get("skills", list(SKILLS))), state.get("rule", "target"))
+
+
+def start(
+    s: Session,
+    user: User,
+    kind: str,
+    skills: list[str],
+    count: int,
+    now: datetime,
+    topic: str | None = None,
+    rule: str = "target",
+    extra: dict[str, object] | None = None,
+) -> PracticeSession:
+    """Open a session, closing any other adaptive session the user left open."""
+    for old in s.scalars(
+        select(PracticeSession).where(
+            PracticeSession.user_id == user.user_id,
+            PracticeSession.status == "active",
+            PracticeSession.test_type.in_(ADAPTIVE_KINDS),
+        )
+    ):
+        old.status = "abandoned"
+        old.finished_at = now
+        old.current_question_id = None
+    session = PracticeSession(
+        user_id=user.user_id,
+        test_type=kind,
+        topic=topic,
+        target_count=count,
+        started_at=now,
+        state={"skills": skills, "rule": rule, **(extra or {})},
+    )
+    s.add(session)
+    s.flush()
+    return session
+
+
+def next_question(
+    s: Session,
+    cache: PoolCache,
+    session: PracticeSession,
+    target_p: float,
+    skills: list[str] | None = None,
+) -> Question | None:
+    """Choose the session's next question (none left: None)."""
+    plan = session_plan(session)
+    skills = skills or plan.skills
+    section = SKILLS[skills[0]].section
+    theta = provisional_theta(s, session, section).theta
+    seen = seen_question_ids(s, session.user_id)
+    rng = random.Random(f"{session.session_id}:{len(seen)}")
+    return pick(s, cache, skills, theta, seen, rng, rule=plan.rule, target_p=target_p)
+
+
+def record(
+    s: Session,
+    session: PracticeSession,
+    q: Question,
+    checked: Checked | None,
+    now: datetime,
+    points: int = 0,
+) -> Response:
+    """Store the answer (None: skipped) to the session's current question."""
+    asked = session.asked_at or now
+    response = Response(
+        session_id=session.session_id,
+        user_id=session.user_id,
+        question_id=q.question_id,
+        answer=None if checked is None else checked.answer,
+        correct=bool(checked and checked.correct),
+        skipped=checked is None,
+        time_spent=max(0, int((now - asked).total_seconds())),
+        timestamp=now,
+        points_awarded=points,
+    )
+    s.add(response)
+    session.current_question_id = None
+    session.asked_at = None
+    s.flush()
+    return response
+
+
+def update_proficiencies(
+    s: Session, user_id: str, sections: list[str], now: datetime, session_id: str | None = None
+) -> dict[str, Estimate]:
+    """Re-estimate section, domain and skill abilities from all of the user's
+    operational answers and store them as new proficiency rows."""
+    rows = list(
+        s.execute(
+            select(
+                Response.correct,
+                Question.section,
+                Question.domain,
+                Question.skill,
+                Question.a_param,
+                Question.b_param,
+                Question.c_param,
+            )
+            .join(Question, Question.question_id == Response.question_id)
+            .where(Response.user_id == user_id, Response.is_pretest.is_(False))
+        ).all()
+    )
+    result: dict[str, Estimate] = {}
+    for section in sections:
+        mine = [r for r in rows if r[1] == section]
+        if not mine:
+            continue
+        x = np.array([float(r[0]) for r in mine])
+        a, b, c = (np.array([r[i] for r in mine]) for i in (4, 5, 6))
+        est = estimate_ability(x, a, b, c)
+        result[section] = est
+        s.add(
+            Proficiency(
+                user_id=user_id,
+                scope="section",
+                section=section,
+                theta=est.theta,
+                standard_error=est.se,
+                n_items=len(mine),
+                session_id=session_id,
+                timestamp=now,
+            )
+        )
+        for scope, col in (("domain", 2), ("skill", 3)):
+            codes = sorted({r[col] for r in mine})
+            groups = np.array([codes.index(r[col]) for r in mine])
+            for idx, sub in group_abilities(x, a, b, c, groups, est).items():
+                code = codes[idx]
+                domain = code if scope == "domain" else SKILLS[code].domain
+                s.add(
+                    Proficiency(
+                        user_id=user_id,
+                        scope=scope,
+                        section=section,
+                        domain=domain,
+                        skill=code if scope == "skill" else None,
+                        theta=sub.theta,
+                        standard_error=sub.se,
+                        n_items=int((groups == idx).sum()),
+                        session_id=session_id,
+                        timestamp=now,
+                    )
+                )
+                result[f"{scope}:{code}"] = sub
+    s.flush()
+    return result
+
+
+def session_results(s: Session, session_id: str) -> list[tuple[Response, Question]]:
+    """The session's answers with their questions, in order."""
+    return _answered(s, session_id)
+
+
+__all__ = ["DOMAINS", "active_session", "record", "start", "next_question", "update_proficiencies"]
