@@ -48,8 +48,9 @@ def pg_database() -> Iterator[Database]:
     database.dispose()
 
 
-def _truncate(database: Database) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+def truncate(database: Database, keep: tuple[str, ...] = ()) -> None:
+    """Empty every table (but ``keep``) on PostgreSQL, fast."""
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in keep)
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
@@ -65,5 +66,5 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) ->
         database.dispose()
     else:
         database = request.getfixturevalue("pg_database")
-        _truncate(database)
+        truncate(database)
         yield database

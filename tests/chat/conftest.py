@@ -1,13 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, func, select, update
 
 from core.chat.dispatcher import App, Dispatcher
 from core.db.engine import Database
+from core.db.models import Question
+from core.services.questions import import_items
 from tests.chat.conversation import Chat
+from tests.chat.synthetic_bank import synthetic_items
+from tests.conftest import ENGINES, truncate
 
 
 class Clock:
@@ -28,14 +35,47 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def synthetic_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated SQLite template with the synthetic bank imported, built once."""
+    path = tmp_path_factory.mktemp("synthetic") / "bank.sqlite3"
+    shutil.copy(sqlite_template, path)
+    database = Database.from_url(f"sqlite:///{path}")
+    with database.uow() as s:
+        import_items(s, synthetic_items(), bank="test")
+    database.dispose()
+    return path
+
+
+@pytest.fixture(params=ENGINES)
+def db(
+    request: pytest.FixtureRequest, tmp_path: Path, synthetic_template: Path
+) -> Iterator[Database]:
+    """A database holding only the synthetic bank, on each engine."""
+    if request.param == "sqlite":
+        path = tmp_path / "chat.sqlite3"
+        shutil.copy(synthetic_template, path)
+        database = Database.from_url(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    database = request.getfixturevalue("pg_database")
+    truncate(database, keep=("questions",))
+    items = synthetic_items()
+    with database.uow() as s:
+        s.execute(delete(Question).where(Question.bank != "test"))
+        if s.scalar(select(func.count()).select_from(Question)) != len(items):
+            s.execute(delete(Question))
+            import_items(s, items, bank="test")
+        else:  # undo anything a test changed (e.g. calibration)
+            s.execute(update(Question).values(retired=False))
+    yield database
+
+
 @pytest.fixture
 def app(db: Database, clock: Clock) -> App:
     from bot.wiring import build_app
-    from core.services.questions import import_items
-    from tests.chat.synthetic_bank import synthetic_items
 
-    with db.uow() as s:
-        import_items(s, synthetic_items(), bank="test")
     return build_app(db, clock=clock, generators=False)
 
 

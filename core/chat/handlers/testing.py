@@ -241,6 +241,10 @@ def overview(ctx: Context, session: PracticeSession, module: TestModule) -> list
     rows.append((Button("Submit module ✅", button_payload(token, "submit")),))
     if open_positions:
         text += f"\n\n{len(open_positions)} unanswered: they count as wrong if you submit now."
+    else:
+        text += (
+            "\n\nAll answered. Submit the module when you're ready; after that it can't be changed."
+        )
     return [Text(text, buttons=tuple(rows))]
 
 
