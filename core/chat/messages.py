@@ -38,6 +38,8 @@ class Incoming:
     event_id: str | None = None
     is_chat_admin: bool = False
     attachment: bytes | None = None  # a file the user sent (e.g. a sync JSON)
+    poll_ref: str | None = None  # an answer to a quiz poll: the Poll's ref…
+    poll_option: int | None = None  # …and the chosen option's index
 
     @classmethod
     def parse(cls, platform: Platform, user_id: str, line: str, **kw: object) -> Incoming:
