@@ -39,6 +39,98 @@ def _db_current(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _start(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.logs import setup_logging
+    from bot.wiring import StartupError, bootstrap
+
+    setup_logging(settings)
+    try:
+        return bootstrap(settings)
+    except StartupError as exc:
+        print(f"satprep: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.console.repl import run_console
+    from bot.scheduler import build_scheduler
+    from core.chat.dispatcher import Dispatcher
+
+    app = _start(settings)
+    scheduler = build_scheduler(app, settings.scheduler.dispatch_interval_s)
+    if settings.scheduler.enabled:
+        scheduler.start()
+    try:
+        return run_console(Dispatcher(app), settings.data_dir.expanduser() / "files")
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.telegram.token is None and settings.discord.token is None:
+        print("No SATPREP_TELEGRAM_TOKEN or SATPREP_DISCORD_TOKEN set: starting the terminal chat.")
+        return _chat(args, settings)
+    from bot.run import run_platforms
+
+    return run_platforms(settings, _start(settings))
+
+
+def _questions_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.content.loader import main as validate
+
+    return validate(args.paths)
+
+
+def _questions_import(args: argparse.Namespace, settings: Settings) -> int:
+    from core.content.loader import load_items
+    from core.services.questions import import_items
+
+    result = load_items(args.paths)
+    if result.problems:
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+        print(f"nothing imported: {len(result.problems)} problem(s)", file=sys.stderr)
+        return 1
+    app = _start(settings)
+    with app.db.uow() as s:
+        report = import_items(s, result.items, bank=args.bank, prune=args.prune)
+    print(
+        f"bank {args.bank}: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.retired} retired, {report.deleted} deleted"
+    )
+    return 0
+
+
+def _questions_export(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from core.content.loader import dump_items
+    from core.db.models import Question
+    from core.services.questions import to_item
+
+    app = _start(settings)
+    with app.db.uow() as s:
+        query = select(Question).where(Question.generator.is_(None)).order_by(Question.question_id)
+        if args.bank:
+            query = query.where(Question.bank == args.bank)
+        text = dump_items([to_item(q) for q in s.scalars(query)])
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _questions_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from core.content.bank import ItemBank, format_coverage
+
+    bank = ItemBank.load(args.paths or None)
+    print(format_coverage(bank.coverage()))
+    return 1 if bank.problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="satprep", description=__doc__)
@@ -53,6 +145,34 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("revision", nargs="?", default="base")
     down.set_defaults(func=_db_downgrade)
     db.add_parser("current", help="show the schema revision").set_defaults(func=_db_current)
+
+    sub.add_parser(
+        "run", help="run the bot: configured platforms (or the terminal chat) and the scheduler"
+    ).set_defaults(func=_run)
+    sub.add_parser("chat", help="chat with the bot in this terminal").set_defaults(func=_chat)
+
+    q = sub.add_parser("questions", help="the question bank").add_subparsers(
+        dest="questions", required=True
+    )
+    val = q.add_parser("validate", help="check question files; errors name file and line")
+    val.add_argument("paths", nargs="+")
+    val.set_defaults(func=_questions_validate)
+    imp = q.add_parser("import", help="upsert question files into the database by id")
+    imp.add_argument("paths", nargs="+")
+    imp.add_argument("--bank", default="core", help="bank name (a tutor's own bank, say)")
+    imp.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove the bank's items missing from the files (retire those with answers)",
+    )
+    imp.set_defaults(func=_questions_import)
+    exp = q.add_parser("export", help="write stored (non-generated) questions as YAML")
+    exp.add_argument("--bank", default=None)
+    exp.add_argument("-o", "--output", default=None)
+    exp.set_defaults(func=_questions_export)
+    st = q.add_parser("stats", help="coverage: items per section, domain, skill, difficulty, type")
+    st.add_argument("paths", nargs="*")
+    st.set_defaults(func=_questions_stats)
     return parser
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import matplotlib
 
@@ -44,8 +44,14 @@ def progress_chart(
         if not points:
             continue
         xs = [p[0] for p in points]
-        ax.plot(xs, [p[1] for p in points], marker="o", label=label)
-        ax.fill_between(xs, [p[2] for p in points], [p[3] for p in points], alpha=0.15)
+        ys = [p[1] for p in points]
+        err = [[p[1] - p[2] for p in points], [p[3] - p[1] for p in points]]
+        ax.errorbar(xs, ys, yerr=err, marker="o", capsize=4, label=label)
+        if len(xs) > 1:
+            ax.fill_between(xs, [p[2] for p in points], [p[3] for p in points], alpha=0.12)
+    stamps = [p[0] for points in series.values() for p in points]
+    if stamps and max(stamps) - min(stamps) < timedelta(days=1):
+        ax.set_xlim(min(stamps) - timedelta(days=1), max(stamps) + timedelta(days=1))
     ax.set_ylim(200, 800)
     ax.set_ylabel("section score")
     ax.set_title(title)

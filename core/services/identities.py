@@ -29,7 +29,9 @@ def mark_unreachable(s: Session, platform: str, external_id: str, now: datetime)
 
 def mark_unreachable_chat(s: Session, platform: str, chat_id: str, now: datetime) -> bool:
     """Like :func:`mark_unreachable`, found by the DM chat id a send failed for."""
-    identity = s.scalar(select(Identity).where(Identity.platform == platform, Identity.dm_chat_id == chat_id))
+    identity = s.scalar(
+        select(Identity).where(Identity.platform == platform, Identity.dm_chat_id == chat_id)
+    )
     if identity is None:
         return False
     return mark_unreachable(s, platform, identity.external_id, now)

@@ -53,8 +53,11 @@ def progress_cmd(ctx: Context) -> list[Outgoing]:
             latest[r.skill] = r
     if latest:
         ranked = sorted(latest.values(), key=lambda r: r.theta)
-        lines.append("\nWeakest: " + ", ".join(SKILLS[r.skill].name for r in ranked[:3]))
-        lines.append("Strongest: " + ", ".join(SKILLS[r.skill].name for r in ranked[::-1][:3]))
+        weak = ranked[: min(3, len(ranked) // 2 or 1)]
+        strong = [r for r in ranked[::-1][:3] if r not in weak]
+        lines.append("\nWeakest: " + ", ".join(SKILLS[r.skill].name for r in weak))
+        if strong:
+            lines.append("Strongest: " + ", ".join(SKILLS[r.skill].name for r in strong))
         lines.append(f"\nTry /practice {ranked[0].skill} next.")
     chart = progress_chart(series, "Score estimate over time")
     return [
