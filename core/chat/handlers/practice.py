@@ -12,7 +12,7 @@ from core.chat.tokens import Pressed, button_payload, new_token
 from core.content.taxonomy import DOMAINS, SECTION_NAMES, SKILLS, Domain, Skill, find_topic
 from core.db.models import PracticeSession, Question, ReviewCard
 from core.irt.scale import section_score
-from core.services import practice, review
+from core.services import events, practice, review
 from core.services.points import POINTS_BY_DIFFICULTY, award, record_activity
 from core.services.questions import PoolCache, check_answer
 
@@ -244,6 +244,19 @@ def answer(
             verdict += f"\nNext review of this one: {due.date().isoformat()}."
     elif checked is None or not checked.correct:
         review.add_miss(ctx.s, ctx.user.user_id, q.question_id, ctx.now)
+    news = events.publish(
+        ctx.s,
+        events.AnswerRecorded(
+            ctx.user.user_id,
+            session.session_id,
+            session.test_type,
+            response.id,
+            q.question_id,
+            bool(checked and checked.correct),
+            checked is None,
+        ),
+        ctx.now,
+    )
     if session.test_type == "diagnostic":
         out.append(Text("Got it." if checked is not None else "Noted."))
     else:
@@ -297,6 +310,18 @@ def finish(ctx: Context, session: PracticeSession) -> list[Outgoing]:
     if misses:
         lines.append(f"{misses} missed question(s) saved for /review.")
     session.report = {"right": right, "total": len(results)}
+    lines += events.publish(
+        ctx.s,
+        events.SessionFinished(
+            ctx.user.user_id,
+            session.session_id,
+            session.test_type,
+            right,
+            len(results),
+            session.topic,
+        ),
+        ctx.now,
+    )
     return [Text("\n".join(lines))]
 
 

@@ -12,7 +12,7 @@ from core.chat.render import question_messages
 from core.chat.tokens import Pressed, button_payload, new_token
 from core.content.taxonomy import SECTION_NAMES
 from core.db.models import PracticeSession, Question, Response, TestModule
-from core.services import practice, review, testing
+from core.services import events, practice, review, testing
 from core.services.points import award, record_activity
 from core.services.questions import check_answer
 from core.services.reports import test_report
@@ -198,6 +198,21 @@ def _store(
         existing.timestamp = ctx.now
     record_activity(ctx.s, ctx.user, ctx.now, spent)
     ctx.s.flush()
+    if existing is None:
+        response = testing.module_responses(ctx.s, module)[q.question_id]
+        events.publish(
+            ctx.s,
+            events.AnswerRecorded(
+                ctx.user.user_id,
+                session.session_id,
+                session.test_type,
+                response.id,
+                q.question_id,
+                checked.correct,
+                False,
+            ),
+            ctx.now,
+        )
     return _next(ctx, session, module, pos)
 
 
@@ -309,7 +324,21 @@ def finish_test(ctx: Context, session: PracticeSession, early: bool = False) -> 
             f"test:{session.session_id}",
             ctx.now,
         )
+    news = events.publish(
+        ctx.s,
+        events.TestFinished(
+            ctx.user.user_id,
+            session.session_id,
+            session.test_type,
+            total[0] if total else None,
+            {r.section: r.score for r in report.sections},
+            early,
+        ),
+        ctx.now,
+    )
     out: list[Outgoing] = [Text(report.text(early=early))]
+    if news:
+        out.append(Text("\n".join(news)))
     chart = report.chart()
     if chart:
         out.append(
