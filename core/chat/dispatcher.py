@@ -69,6 +69,7 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 ACTIONS: dict[str, ActionHandler] = {}
 TEXT_ROUTES: list[TextHandler] = []
+POLL_ROUTES: list[Handler] = []
 
 
 def command(
@@ -100,6 +101,12 @@ def action(kind: str) -> Callable[[ActionHandler], ActionHandler]:
         return fn
 
     return register
+
+
+def poll_route(fn: Handler) -> Handler:
+    """Register the handler of answers to group quiz polls (``Incoming.poll_ref``)."""
+    POLL_ROUTES.append(fn)
+    return fn
 
 
 def text_route(fn: TextHandler) -> TextHandler:
@@ -220,6 +227,10 @@ def _resolve_identity(s: Session, incoming: Incoming, now: datetime) -> Identity
 
 def _route(ctx: Context) -> list[Outgoing]:
     incoming = ctx.incoming
+    if incoming.poll_ref is not None:
+        if not POLL_ROUTES:
+            return []
+        return POLL_ROUTES[0](ctx)
     if incoming.action is not None:
         pressed = resolve(ctx.s, incoming.action, ctx.user.user_id, ctx.now)
         handler = ACTIONS.get(pressed.row.kind)
