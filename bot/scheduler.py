@@ -1,12 +1,21 @@
-"""Scheduled jobs (APScheduler 3.11), each one unit of work, safe to run twice."""
+"""Scheduled jobs (APScheduler 3.11): each a short unit of work, safe to run twice.
+
+Safe with several scheduler processes on PostgreSQL: reminders and digests
+exist once by their dedupe keys, deliveries are row claims with SKIP
+LOCKED, closing a module is idempotent. ``satprep scheduler`` runs the jobs
+alone for operators who prefer one scheduler process.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 
 from core.chat.dispatcher import App
+from core.services import reminders
 from core.services.testing import expire_modules
 
 log = logging.getLogger(__name__)
@@ -21,16 +30,47 @@ def close_expired_modules(app: App) -> int:
     return len(touched)
 
 
-def build_scheduler(app: App, interval_s: int = 30) -> BackgroundScheduler:
+def make_reminders(app: App) -> int:
+    """Streak, plan and countdown reminders that are due now (once per key)."""
+    with app.db.uow() as s:
+        now = app.clock()
+        return (
+            reminders.streak_reminders(s, now)
+            + reminders.plan_reminders(s, now)
+            + reminders.countdown_reminders(s, now)
+        )
+
+
+def make_digests(app: App) -> int:
+    """Parents' weekly digests (Sunday evening in each parent's time zone)."""
+    with app.db.uow() as s:
+        return reminders.weekly_digests(s, app.clock())
+
+
+def register_jobs(
+    scheduler: BaseScheduler,
+    app: App,
+    interval_s: int = 30,
+    deliver: Callable[[], object] | None = None,
+) -> BaseScheduler:
+    """Add every job to ``scheduler``; ``deliver`` sends due notifications."""
+    common = {"max_instances": 1, "coalesce": True, "args": [app]}
+    scheduler.add_job(
+        close_expired_modules, "interval", seconds=interval_s, id="close_expired_modules", **common
+    )
+    scheduler.add_job(make_reminders, "interval", minutes=5, id="reminders", **common)
+    scheduler.add_job(make_digests, "interval", minutes=15, id="digests", **common)
+    if deliver is not None:
+        scheduler.add_job(
+            deliver, "interval", seconds=interval_s, id="deliver", max_instances=1, coalesce=True
+        )
+    return scheduler
+
+
+def build_scheduler(
+    app: App, interval_s: int = 30, deliver: Callable[[], object] | None = None
+) -> BackgroundScheduler:
     """A background scheduler with every job registered (not started)."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        close_expired_modules,
-        "interval",
-        seconds=interval_s,
-        args=[app],
-        id="close_expired_modules",
-        max_instances=1,
-        coalesce=True,
-    )
+    register_jobs(scheduler, app, interval_s, deliver)
     return scheduler

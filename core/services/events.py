@@ -83,7 +83,10 @@ def publish(s: Session, event: Event, now: datetime) -> list[str]:
 
 
 _LOADED = False
-SUBSCRIBER_MODULES: list[str] = []  # modules that register subscribers, imported once
+SUBSCRIBER_MODULES: list[str] = [
+    "core.services.reminders",
+    "core.tutor.review",
+]  # modules that register subscribers, imported once
 
 
 def _load_subscribers() -> None:

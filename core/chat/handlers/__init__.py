@@ -1,3 +1,11 @@
 """Chat handlers; importing this package registers every command and action."""
 
-from core.chat.handlers import practice, progress, review, start, testing  # noqa: F401
+from core.chat.handlers import (  # noqa: F401
+    family,
+    practice,
+    progress,
+    review,
+    start,
+    testing,
+    tutor,  # noqa: F401
+)
