@@ -273,6 +273,8 @@ def answer(
                 buttons=((Button("Ask the tutor", button_payload(token, "tutor")),),),
             )
         )
+    if news:
+        out.append(Text("\n".join(news)))
     return out + ask(ctx, session)
 
 
