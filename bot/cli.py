@@ -131,6 +131,56 @@ def _questions_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if bank.problems else 0
 
 
+def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.services.calibration import run_calibration
+
+    app = _start(settings)
+    with app.db.uow() as s:
+        summary = run_calibration(s, app.clock(), min_responses=args.min_responses)
+    print(
+        f"calibration run {summary.run_id}: {summary.items} item(s) calibrated, {summary.anchors} anchor(s) "
+        f"fixed, {summary.responses} responses, {summary.skipped} item(s) with too few answers; {summary.note}"
+    )
+    return 0
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.irt.simulate import simulate
+
+    report = simulate(
+        n_examinees=args.examinees,
+        bank=args.bank_size,
+        method=args.method,
+        randomesque=args.randomesque,
+        sympson_hetter=args.sympson_hetter,
+        se_threshold=args.se,
+        min_items=args.min_items,
+        max_items=args.max_items,
+        seed=args.seed,
+    )
+    print(report.format())
+    return 0
+
+
+def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from bot.run import push_senders_job
+    from bot.scheduler import register_jobs
+
+    app = _start(settings)
+    scheduler = BlockingScheduler(timezone="UTC")
+    register_jobs(
+        scheduler, app, settings.scheduler.dispatch_interval_s, push_senders_job(settings, app)
+    )
+    print("scheduler running; Ctrl-C stops it")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="satprep", description=__doc__)
@@ -173,6 +223,32 @@ def build_parser() -> argparse.ArgumentParser:
     st = q.add_parser("stats", help="coverage: items per section, domain, skill, difficulty, type")
     st.add_argument("paths", nargs="*")
     st.set_defaults(func=_questions_stats)
+
+    cal = sub.add_parser("calibrate", help="re-estimate item parameters from the stored responses")
+    cal.add_argument("--min-responses", type=int, default=50)
+    cal.set_defaults(func=_calibrate)
+    sim = sub.add_parser("simulate", help="simulated examinees through the adaptive engine")
+    sim.add_argument("--examinees", type=int, default=1000)
+    sim.add_argument("--bank-size", type=int, default=1000)
+    sim.add_argument("--method", choices=["max_info", "target_p"], default="max_info")
+    sim.add_argument("--randomesque", type=int, default=1)
+    sim.add_argument(
+        "--sympson-hetter",
+        type=float,
+        default=None,
+        metavar="R",
+        help="target maximum exposure (Sympson-Hetter)",
+    )
+    sim.add_argument(
+        "--se", type=float, default=0.3, help="stop when the standard error is below this"
+    )
+    sim.add_argument("--min-items", type=int, default=5)
+    sim.add_argument("--max-items", type=int, default=30)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.set_defaults(func=_simulate)
+    sub.add_parser(
+        "scheduler", help="run the scheduled jobs alone (one scheduler process)"
+    ).set_defaults(func=_scheduler)
     return parser
 
 

@@ -47,6 +47,16 @@ def make_digests(app: App) -> int:
         return reminders.weekly_digests(s, app.clock())
 
 
+def nightly_calibration(app: App) -> str:
+    """Re-estimate item parameters from the day's accumulated responses."""
+    from core.services.calibration import run_calibration
+
+    with app.db.uow() as s:
+        summary = run_calibration(s, app.clock())
+    log.info("calibration: %d item(s), %s", summary.items, summary.note)
+    return summary.note
+
+
 def register_jobs(
     scheduler: BaseScheduler,
     app: App,
@@ -60,6 +70,7 @@ def register_jobs(
     )
     scheduler.add_job(make_reminders, "interval", minutes=5, id="reminders", **common)
     scheduler.add_job(make_digests, "interval", minutes=15, id="digests", **common)
+    scheduler.add_job(nightly_calibration, "cron", hour=3, minute=0, id="calibration", **common)
     if deliver is not None:
         scheduler.add_job(
             deliver, "interval", seconds=interval_s, id="deliver", max_instances=1, coalesce=True
