@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -174,10 +175,8 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
         scheduler, app, settings.scheduler.dispatch_interval_s, push_senders_job(settings, app)
     )
     print("scheduler running; Ctrl-C stops it")
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
     return 0
 
 

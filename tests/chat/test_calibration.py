@@ -33,7 +33,7 @@ def test_calibration_recovers_difficulty_and_records_history(app: App) -> None:
         true_b = rng.uniform(-1.5, 1.5, len(items))
         for q in items[:4]:
             q.is_anchor = True  # anchors keep their parameters
-        for q, b in zip(items[4:], true_b[4:], strict=True):
+        for q in items[4:]:
             q.b_param = 0.0  # the prior before calibration
         truth = {
             q.question_id: (1.3, float(b) if not q.is_anchor else q.b_param, 0.2)
