@@ -49,6 +49,34 @@ def figure_png(q: Question) -> bytes | None:
     return _figure_png(q.question_id, json.dumps(q.figure, sort_keys=True))
 
 
+_LIST_ITEM = ("- ", "• ", "* ", "– ")
+
+
+def reflow(text: str) -> str:
+    """Join hard-wrapped lines of prose, keeping lists, verse and deliberate breaks.
+
+    Authors wrap long YAML lines at about 75 characters; a chat window wraps
+    by itself, so those breaks would show as ragged lines. A line is joined
+    to the next only when it is long (a hard wrap) and the next line does not
+    start a list item or a new sentence; short lines (verse) keep their breaks.
+    """
+    lines = text.strip().splitlines()
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if out and out[-1] and line and _continues(out[-1], line):
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _continues(previous: str, line: str) -> bool:
+    if len(previous) < 55 or line.lstrip().startswith(_LIST_ITEM):
+        return False
+    return not (previous.endswith((".", "!", "?", ":")) and line.lstrip()[:1].isupper())
+
+
 def question_body(q: Question) -> str:
     """Passage(s), stem and lettered choices as plain text."""
     parts: list[str] = []

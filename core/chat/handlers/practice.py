@@ -7,7 +7,14 @@ import random
 from core.chat.dispatcher import Context, action, command, text_route
 from core.chat.errors import UserError
 from core.chat.messages import Button, Edit, Outgoing, Text
-from core.chat.render import key_text, progress_bar, question_body, question_messages, topic_line
+from core.chat.render import (
+    key_text,
+    progress_bar,
+    question_body,
+    question_messages,
+    reflow,
+    topic_line,
+)
 from core.chat.tokens import Pressed, button_payload, new_token
 from core.content.taxonomy import DOMAINS, SECTION_NAMES, SKILLS, Domain, Skill, find_topic
 from core.db.models import PracticeSession, Question, ReviewCard
@@ -269,7 +276,7 @@ def answer(
         )
         out.append(
             Text(
-                f"{verdict}\n\n{q.explanation.strip()}",
+                f"{verdict}\n\n{reflow(q.explanation)}",
                 buttons=((Button("Ask the tutor", button_payload(token, "tutor")),),),
             )
         )
