@@ -4,18 +4,20 @@ Structure: each section has two modules (Reading and Writing 27 questions
 in 32 minutes, Math 22 in 35), two of each module's questions are unscored
 pretest items, and there is no going back to a closed module.
 
-Multistage routing: module 1 is a broad mix of difficulty; when it closes,
-the student's EAP ability over its operational items decides module 2:
-θ ≥ ``ROUTING_CUT`` gets the harder module, otherwise the easier one. The
-cut sits a little below the mean because on the real test a majority of
-test-takers see the harder second module; the easier module still reaches
-the middle of the scale, so routing caps nobody below ~600.
+Multistage assembly is the IRT engine's (:mod:`core.irt.mst`): when module 1
+starts, the whole section form is built from the student's unseen stored
+items plus freshly generated Math items — module 1 a broad mix of
+difficulty, and an easier and a harder module 2, each to the section
+blueprint and grouped by skill from easier to harder, pretest items among
+them unmarked as on the real test. Both module-2 variants are kept in the
+session's state, so routing needs no second assembly.
 
-Within a module questions are grouped by skill (in the specification's
-order) and run from easier to harder inside each group; pretest items sit
-among them unmarked, as on the real test. A section score is the EAP over
-all operational items of both modules, mapped to 200–800 by
-:func:`core.services.scoring.section_score`.
+Routing: when module 1 closes, the EAP over its operational items decides
+module 2: θ ≥ ``ROUTING_CUT`` gets the harder module, otherwise the easier
+one. The cut sits a little below the mean because on the real test a
+majority of test-takers see the harder second module. A section score is
+the EAP over all operational items of both modules, mapped to 200–800 by
+:func:`core.irt.scale.section_score`.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.chat.errors import UserError
 from core.content import generators
 from core.content.item import Item
 from core.content.taxonomy import DIFFICULTY_PRIOR_B, SKILLS, blueprint, skills_of
 from core.db.models import PracticeSession, Question, Response, TestModule, TestModuleItem, User
 from core.irt.estimate import Estimate, estimate_ability
+from core.irt.mst import assemble_section
 from core.services.questions import PoolCache, seen_question_ids, store_item
 
 MODULE_SIZE = {"rw": 27, "math": 22}
@@ -41,9 +45,8 @@ PRETEST_PER_MODULE = 2
 ROUTING_CUT = -0.2
 SECTION_ORDER = ("rw", "math")
 
-# Target difficulty (b) ranges for the operational slots of each module kind.
-ROUTE_RANGE = {"broad": (-1.6, 1.6), "easier": (-2.2, 0.4), "harder": (-0.4, 2.2)}
-GENERATED_PER_SLOT = 2  # fresh generated candidates per skill and difficulty
+GENERATED_PER_SLOT = 2  # fresh generated candidates per generator and difficulty
+ROUTES = {"easy": "easier", "hard": "harder"}
 
 
 @dataclass
@@ -51,93 +54,91 @@ class Candidate:
     """An item that could go into a module: stored already, or freshly generated."""
 
     skill: str
+    domain: str
+    a: float
     b: float
+    c: float
     question_id: str | None = None
     item: Item | None = None
-
-    @property
-    def key(self) -> str:
-        return self.question_id or (self.item.id if self.item else "")
-
-
-def _allocate(shares: dict[str, float], n: int) -> dict[str, int]:
-    """Split ``n`` slots by ``shares`` with the largest-remainder rule."""
-    raw = {k: v * n for k, v in shares.items()}
-    counts = {k: int(v) for k, v in raw.items()}
-    for k in sorted(raw, key=lambda k: raw[k] - counts[k], reverse=True)[
-        : n - sum(counts.values())
-    ]:
-        counts[k] += 1
-    return counts
 
 
 def _candidates(
     s: Session, cache: PoolCache, section: str, avoid: set[str], rng: random.Random
-) -> dict[str, list[Candidate]]:
-    """Candidates by domain: unseen stored items plus fresh generated ones."""
-    pool = cache.get(s)
-    out: dict[str, list[Candidate]] = {d: [] for d in blueprint(section)}
+) -> list[Candidate]:
+    """Unseen stored items of the section plus fresh generated ones."""
+    out: list[Candidate] = []
     rows = s.execute(
-        select(Question.question_id, Question.skill, Question.domain, Question.b_param).where(
-            Question.section == section, Question.retired.is_(False)
+        select(
+            Question.question_id,
+            Question.skill,
+            Question.domain,
+            Question.a_param,
+            Question.b_param,
+            Question.c_param,
         )
+        .where(Question.section == section, Question.retired.is_(False))
+        .order_by(Question.question_id)
     ).all()
-    for qid, skill, domain, b in rows:
-        if qid not in avoid and qid in pool.index:
-            out[domain].append(Candidate(skill, b, question_id=qid))
-    for domain in out if cache.use_generators else ():
-        for skill in skills_of(domain):
-            for gen in generators.by_skill(skill.code):
-                for difficulty in DIFFICULTY_PRIOR_B:
-                    for _ in range(GENERATED_PER_SLOT):
-                        item = generators.make(gen.name, rng.randrange(1, 10**7), difficulty)  # type: ignore[arg-type]
-                        if item.id not in avoid:
-                            out[domain].append(
-                                Candidate(skill.code, item.start_params().b, item=item)
-                            )
+    for qid, skill, domain, a, b, c in rows:
+        if qid not in avoid:
+            out.append(Candidate(skill, domain, a, b, c, question_id=qid))
+    if cache.use_generators:
+        for domain in blueprint(section):
+            for skill in skills_of(domain):
+                for gen in generators.by_skill(skill.code):
+                    for difficulty in DIFFICULTY_PRIOR_B:
+                        for _ in range(GENERATED_PER_SLOT):
+                            item = generators.make(gen.name, rng.randrange(1, 10**7), difficulty)  # type: ignore[arg-type]
+                            if item.id not in avoid:
+                                p = item.start_params()
+                                out.append(Candidate(skill.code, domain, p.a, p.b, p.c, item=item))
     return out
 
 
-def assemble_module(
-    s: Session, cache: PoolCache, section: str, route: str, avoid: set[str], rng: random.Random
-) -> list[tuple[Question, bool]]:
-    """Choose and order a module's questions: [(question, is_pretest)]."""
-    size = MODULE_SIZE[section]
-    operational = size - PRETEST_PER_MODULE
-    by_domain = _candidates(s, cache, section, avoid, rng)
-    counts = _allocate(blueprint(section), operational)
-    lo, hi = ROUTE_RANGE[route]
-    chosen: list[Candidate] = []
-    used: set[str] = set()
-    for domain, n in counts.items():
-        pool = [c for c in by_domain[domain] if c.key not in used]
-        if not pool:
-            continue
-        targets = np.linspace(lo, hi, n) if n > 1 else np.array([(lo + hi) / 2])
-        skills = sorted({c.skill for c in pool}, key=list(SKILLS).index)
-        for i, target in enumerate(rng.sample(list(targets), len(targets))):
-            # Rotate through the domain's skills so a module covers them all.
-            want = skills[i % len(skills)]
-            options = [c for c in pool if c.skill == want and c.key not in used] or [
-                c for c in pool if c.key not in used
-            ]
-            if not options:
-                break
-            best = min(options, key=lambda c: (abs(c.b - target), rng.random()))
-            chosen.append(best)
-            used.add(best.key)
-    rest = [c for cands in by_domain.values() for c in cands if c.key not in used]
-    pretest = rng.sample(rest, min(PRETEST_PER_MODULE, len(rest)))
-    ordered = sorted(chosen, key=lambda c: (list(SKILLS).index(c.skill), c.b))
-    slots: list[tuple[Candidate, bool]] = [(c, False) for c in ordered]
-    for c in pretest:
-        slots.insert(rng.randrange(len(slots) + 1), (c, True))
-    out = []
-    for c, is_pretest in slots:
-        q = store_item(s, c.item) if c.item is not None else s.get(Question, c.question_id)
-        assert q is not None
-        out.append((q, is_pretest))
-    return out
+Form = dict[str, list[tuple[Question, bool]]]  # route → [(question, is_pretest)]
+
+
+def assemble_forms(s: Session, cache: PoolCache, section: str, avoid: set[str], seed: int) -> Form:
+    """Module 1 and both module-2 variants of a section, by the IRT engine's
+    multistage assembly (core.irt.mst), as stored questions in delivery order."""
+    rng = random.Random(seed)
+    cands = _candidates(s, cache, section, avoid, rng)
+    shares = blueprint(section)
+    domain_codes = {d: i for i, d in enumerate(shares)}
+    skill_codes = {k: i for i, k in enumerate(SKILLS)}
+    try:
+        form = assemble_section(
+            [c.a for c in cands],
+            [c.b for c in cands],
+            [c.c for c in cands],
+            [domain_codes[c.domain] for c in cands],
+            [skill_codes[c.skill] for c in cands],
+            {domain_codes[d]: share for d, share in shares.items()},
+            module_size=MODULE_SIZE[section],
+            n_pretest=PRETEST_PER_MODULE,
+            cut_theta=ROUTING_CUT,
+            seed=seed,
+        )
+    except ValueError:
+        raise UserError(
+            "You've already seen nearly every question I have for that section, so I can't build "
+            "a fresh test. Practise with /practice or /review instead."
+        ) from None
+
+    def stored(indices: np.ndarray) -> list[tuple[Question, bool]]:
+        out = []
+        for i in indices:
+            c = cands[int(i)]
+            q = store_item(s, c.item) if c.item is not None else s.get(Question, c.question_id)
+            assert q is not None
+            out.append((q, int(i) in form.pretest))
+        return out
+
+    return {
+        "broad": stored(form.module1),
+        "easier": stored(form.module2("easy")),
+        "harder": stored(form.module2("hard")),
+    }
 
 
 def sections_of(session: PracticeSession) -> list[str]:
@@ -183,10 +184,18 @@ def open_module(
     route: str,
     now: datetime,
 ) -> TestModule:
-    """Assemble and start a module (its clock starts now when timed)."""
+    """Start a module (its clock starts now when timed). Module 1 assembles the
+    section's whole multistage form and keeps both module-2 variants."""
     position = len(session.modules)
-    rng = random.Random(f"{session.session_id}:{position}")
-    items = assemble_module(s, cache, section, route, test_avoid(s, session), rng)
+    state = dict(session.state or {})
+    forms = dict(state.get("forms", {}))
+    if stage == 1:
+        seed = random.Random(f"{session.session_id}:{section}").randrange(2**31)
+        form = assemble_forms(s, cache, section, test_avoid(s, session), seed)
+        forms[section] = {r: [[q.question_id, p] for q, p in items] for r, items in form.items()}
+        state["forms"] = forms
+        session.state = state
+    planned = forms[section][route]
     limit = MODULE_MINUTES[section] * 60 if session.timed else None
     module = TestModule(
         session_id=session.session_id,
@@ -200,10 +209,10 @@ def open_module(
     )
     s.add(module)
     s.flush()
-    for i, (q, is_pretest) in enumerate(items):
+    for i, (qid, is_pretest) in enumerate(planned):
         s.add(
             TestModuleItem(
-                module_id=module.id, position=i, question_id=q.question_id, is_pretest=is_pretest
+                module_id=module.id, position=i, question_id=qid, is_pretest=bool(is_pretest)
             )
         )
     s.flush()
