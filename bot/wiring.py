@@ -61,6 +61,11 @@ def load_shipped_bank(db: Database) -> str:
 
 def bootstrap(settings: object) -> App:
     """Everything a bot process needs: database, bank, app with its services."""
+    from core.tutor import Tutor
+    from core.tutor.review import use_tutor
+
     db = open_database(settings.database_url)  # type: ignore[attr-defined]
     log.info(load_shipped_bank(db))
-    return build_app(db, settings=settings)
+    tutor = Tutor.from_settings(settings)
+    use_tutor(tutor)  # session reviews are written by the same tutor
+    return build_app(db, settings=settings, tutor=tutor)

@@ -7,5 +7,5 @@ from core.chat.handlers import (  # noqa: F401
     review,
     start,
     testing,
-    tutor,  # noqa: F401
+    tutor,
 )
