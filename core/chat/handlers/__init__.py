@@ -1,10 +1,13 @@
 """Chat handlers; importing this package registers every command and action."""
 
 from core.chat.handlers import (  # noqa: F401
+    discuss,
     family,
+    groups,
     practice,
     progress,
     review,
+    social,
     start,
     testing,
     tutor,

@@ -274,10 +274,16 @@ def answer(
             {"question": q.question_id, "session": session.session_id},
             ctx.now,
         )
+        discuss = new_token(ctx.s, ctx.user.user_id, "discuss", {"question": q.question_id}, ctx.now)
         out.append(
             Text(
                 f"{verdict}\n\n{reflow(q.explanation)}",
-                buttons=((Button("Ask the tutor", button_payload(token, "tutor")),),),
+                buttons=(
+                    (
+                        Button("Ask the tutor", button_payload(token, "tutor")),
+                        Button("Discuss", button_payload(discuss, "open")),
+                    ),
+                ),
             )
         )
     if news:
