@@ -57,6 +57,19 @@ def nightly_calibration(app: App) -> str:
     return summary.note
 
 
+def league_roll_over(app: App) -> None:
+    """Close last week's leagues: promotions and demotions, once per week."""
+    from sqlalchemy.exc import IntegrityError
+
+    from core.services.leagues import roll_over_due
+
+    try:
+        with app.db.uow() as s:
+            roll_over_due(s, app.clock())
+    except IntegrityError:
+        log.info("league roll-over: another process did it first")
+
+
 def register_jobs(
     scheduler: BaseScheduler,
     app: App,
@@ -71,6 +84,9 @@ def register_jobs(
     scheduler.add_job(make_reminders, "interval", minutes=5, id="reminders", **common)
     scheduler.add_job(make_digests, "interval", minutes=15, id="digests", **common)
     scheduler.add_job(nightly_calibration, "cron", hour=3, minute=0, id="calibration", **common)
+    scheduler.add_job(
+        league_roll_over, "cron", day_of_week="mon", hour=0, minute=5, id="leagues", **common
+    )
     if deliver is not None:
         scheduler.add_job(
             deliver, "interval", seconds=interval_s, id="deliver", max_instances=1, coalesce=True

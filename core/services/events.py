@@ -86,6 +86,7 @@ _LOADED = False
 SUBSCRIBER_MODULES: list[str] = [
     "core.services.reminders",
     "core.tutor.review",
+    "core.services.gamification",
 ]  # modules that register subscribers, imported once
 
 

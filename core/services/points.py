@@ -46,7 +46,8 @@ def award(s: Session, user: User, points: int, reason: str, ref: str, now: datet
 def record_activity(
     s: Session, user: User, now: datetime, seconds: int = 0, questions: int = 1
 ) -> ActivityDay:
-    """Count real work on the user's local day and keep the streak up to date."""
+    """Count work on the user's local day (the streak itself is decided by
+    :func:`core.services.streaks.count_day`, from these rows)."""
     today = local_today(user.timezone, now)
     day = s.scalar(
         select(ActivityDay).where(
@@ -56,12 +57,6 @@ def record_activity(
     if day is None:
         day = ActivityDay(user_id=user.user_id, local_date=today, questions=0, seconds=0)
         s.add(day)
-        if user.last_active_date == today - timedelta(days=1):
-            user.streak = (user.streak or 0) + 1
-        elif user.last_active_date != today:
-            user.streak = 1
-        user.best_streak = max(user.best_streak or 0, user.streak)
-        user.last_active_date = today
     day.questions += questions
     day.seconds += max(0, min(seconds, 3600))
     return day

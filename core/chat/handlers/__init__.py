@@ -3,7 +3,9 @@
 from core.chat.handlers import (  # noqa: F401
     discuss,
     family,
+    gamification,
     groups,
+    plan,
     practice,
     progress,
     review,

@@ -20,7 +20,8 @@ from core.content.taxonomy import DOMAINS, SECTION_NAMES, SKILLS, Domain, Skill,
 from core.db.models import PracticeSession, Question, ReviewCard
 from core.irt.scale import section_score
 from core.services import events, practice, review
-from core.services.points import POINTS_BY_DIFFICULTY, award, record_activity
+from core.services.gamification import points_for_answer
+from core.services.points import award, record_activity
 from core.services.questions import PoolCache, check_answer
 
 TEST_KINDS = ("full", "section")
@@ -222,7 +223,9 @@ def answer(
     """Check, store and give feedback; then the next question."""
     checked = None if raw is None else check_answer(q, raw)  # UserError: nothing changes
     response = practice.record(ctx.s, session, q, checked, ctx.now)
-    record_activity(ctx.s, ctx.user, ctx.now, response.time_spent)
+    record_activity(
+        ctx.s, ctx.user, ctx.now, response.time_spent, questions=0 if checked is None else 1
+    )
     out: list[Outgoing] = []
     if from_button:
         mark = "skipped" if checked is None else f"your answer: {checked.answer}"
@@ -235,7 +238,7 @@ def answer(
             points = award(
                 ctx.s,
                 ctx.user,
-                POINTS_BY_DIFFICULTY[q.difficulty],
+                points_for_answer(ctx.s, ctx.user, response, q, session.test_type, ctx.now),
                 "answer",
                 f"response:{response.id}",
                 ctx.now,
@@ -274,7 +277,9 @@ def answer(
             {"question": q.question_id, "session": session.session_id},
             ctx.now,
         )
-        discuss = new_token(ctx.s, ctx.user.user_id, "discuss", {"question": q.question_id}, ctx.now)
+        discuss = new_token(
+            ctx.s, ctx.user.user_id, "discuss", {"question": q.question_id}, ctx.now
+        )
         out.append(
             Text(
                 f"{verdict}\n\n{reflow(q.explanation)}",

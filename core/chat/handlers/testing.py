@@ -13,6 +13,7 @@ from core.chat.tokens import Pressed, button_payload, new_token
 from core.content.taxonomy import SECTION_NAMES
 from core.db.models import PracticeSession, Question, Response, TestModule
 from core.services import events, practice, review, testing
+from core.services.gamification import points_for_test
 from core.services.points import award, record_activity
 from core.services.questions import check_answer
 from core.services.reports import test_report
@@ -315,15 +316,11 @@ def finish_test(ctx: Context, session: PracticeSession, early: bool = False) -> 
     )
     for miss in report.misses:
         review.add_miss(ctx.s, ctx.user.user_id, miss.question_id, ctx.now)
-    if not early:
-        award(
-            ctx.s,
-            ctx.user,
-            TEST_POINTS[session.test_type],
-            "test",
-            f"test:{session.session_id}",
-            ctx.now,
-        )
+    answered = sum(1 for r in session.responses if r.answer is not None)
+    points = points_for_test(
+        TEST_POINTS[session.test_type], answered, len(session.responses), early
+    )
+    award(ctx.s, ctx.user, points, "test", f"test:{session.session_id}", ctx.now)
     news = events.publish(
         ctx.s,
         events.TestFinished(
