@@ -180,6 +180,18 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _users_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.users_cli import users_export
+
+    return users_export(settings, args.user)
+
+
+def _users_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.users_cli import users_delete
+
+    return users_delete(settings, args.user, args.yes)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="satprep", description=__doc__)

@@ -29,7 +29,12 @@ def active_session(s: Session, user_id: str) -> PracticeSession | None:
     """The user's running session, if any (the newest)."""
     return s.scalars(
         select(PracticeSession)
-        .where(PracticeSession.user_id == user_id, PracticeSession.status == "active")
+        .where(
+            PracticeSession.user_id == user_id,
+            PracticeSession.status == "active",
+            # A worksheet stays open until synced; it is not a chat session.
+            PracticeSession.test_type != "worksheet",
+        )
         .order_by(PracticeSession.started_at.desc())
         .limit(1)
     ).first()
