@@ -10,11 +10,11 @@ from sqlalchemy import delete, func, select, update
 
 from core.chat.dispatcher import App, Dispatcher
 from core.db.engine import Database
-from core.db.models import Question
+from core.db.models import Base, Question
 from core.services.questions import import_items
 from tests.chat.conversation import Chat
 from tests.chat.synthetic_bank import synthetic_items
-from tests.conftest import ENGINES, truncate
+from tests.conftest import ENGINES
 
 
 class Clock:
@@ -60,14 +60,24 @@ def db(
         database.dispose()
         return
     database = request.getfixturevalue("pg_database")
-    truncate(database, keep=("questions",))
+    # Rows are deleted, not TRUNCATEd: TRUNCATE … CASCADE would empty
+    # ``questions`` too (its owner_id references users) and force a re-import.
+    with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "questions":
+                conn.execute(table.delete())
     items = synthetic_items()
     with database.uow() as s:
-        s.execute(delete(Question).where(Question.bank != "test"))
+        changed = (
+            (Question.bank != "test")
+            | Question.calibrated_at.is_not(None)
+            | Question.is_anchor.is_(True)
+        )
+        s.execute(delete(Question).where(changed))
         if s.scalar(select(func.count()).select_from(Question)) != len(items):
             s.execute(delete(Question))
             import_items(s, items, bank="test")
-        else:  # undo anything a test changed (e.g. calibration)
+        else:  # undo what a test may have changed
             s.execute(update(Question).values(retired=False))
     yield database
 

@@ -1,0 +1,422 @@
+"""The Telegram bot: updates in, the core's replies out, in polling or webhook mode.
+
+Each handler turns an update into a neutral :class:`Incoming`, runs the
+core's dispatcher off the event loop and renders the replies. The wiring
+is at the bottom: :func:`build_application` registers the handlers,
+:func:`running` starts one in the configured mode inside an event loop the
+caller owns, and :func:`run` is the blocking entry point for one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeDefault,
+    Chat,
+    Update,
+    User,
+)
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    PollAnswerHandler,
+    filters,
+)
+
+from adapters.telegram.render import BOLD, PollRefs, Renderer, Source
+from adapters.telegram.sender import TelegramSender, record_unreachable
+from core.chat.dispatcher import COMMANDS, App, Dispatcher
+from core.chat.messages import ChatKind, Incoming, Outgoing, Text
+
+if TYPE_CHECKING:
+    from bot.settings import Settings, TelegramSettings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.POLL_ANSWER]
+SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
+COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+ALERT_LIMIT = 200
+REJECTED = (
+    "the Bot API rejected telegram.token (env SATPREP_TELEGRAM_TOKEN): check it with BotFather"
+)
+
+
+class TelegramConfigError(Exception):
+    """The Telegram settings cannot work; the message names the key to fix."""
+
+
+def chat_kind(chat: Chat) -> ChatKind:
+    return "group" if chat.type in (Chat.GROUP, Chat.SUPERGROUP) else "dm"
+
+
+def _who(user: User) -> dict[str, Any]:
+    return {"username": user.username, "display_name": user.full_name}
+
+
+def _where(chat: Chat) -> dict[str, Any]:
+    kind = chat_kind(chat)
+    return {
+        "chat_id": str(chat.id),
+        "chat_kind": kind,
+        "chat_title": chat.title if kind == "group" else None,
+    }
+
+
+def _plain(text: str) -> str:
+    return BOLD.sub(r"\1", text)
+
+
+class TelegramHandlers:
+    """The update handlers, sharing the dispatcher, the renderer and the poll map."""
+
+    def __init__(self, dispatcher: Dispatcher, renderer: Renderer) -> None:
+        self.dispatcher = dispatcher
+        self.renderer = renderer
+        self.token = ""  # set by build_application; only used to redact logs
+
+    async def dispatch(self, incoming: Incoming) -> list[Outgoing]:
+        # The core is synchronous SQLAlchemy: keep it off the event loop.
+        return await asyncio.to_thread(self.dispatcher.handle, incoming)
+
+    async def reply(
+        self, chat_id: int | str, out: list[Outgoing], source: Source | None, group: bool
+    ) -> None:
+        try:
+            await self.renderer.render(chat_id, out, source=source, is_group=group)
+        except Forbidden:
+            app = self.dispatcher.app
+            await record_unreachable(app.db, str(chat_id), app.clock())
+            log.info("telegram: chat %s blocked the bot while we replied", chat_id)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command or free text (in groups only what privacy mode lets through)."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None or user.is_bot or message.text is None:
+            return
+        incoming = Incoming.parse(
+            PLATFORM,
+            str(user.id),
+            message.text,
+            event_id=str(update.update_id),
+            **_who(user),
+            **_where(message.chat),
+        )
+        out = await self.dispatch(incoming)
+        await self.reply(message.chat.id, out, None, incoming.chat_kind == "group")
+
+    async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command no CommandHandler took: the core says it does not know it."""
+        message = update.message
+        if message is None or message.text is None:
+            return
+        head = message.text.split(maxsplit=1)[0]
+        _, at, addressee = head.partition("@")
+        if at and addressee.lower() != (context.bot.username or "").lower():
+            return  # meant for another bot in the group
+        await self.on_message(update, context)
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: the payload goes to the core, which checks it against the caller."""
+        query = update.callback_query
+        if query is None:
+            return
+        answered = False
+        try:
+            message = query.message
+            if message is None:  # inline-mode buttons: we never send those
+                return
+            incoming = Incoming(
+                PLATFORM,
+                str(query.from_user.id),
+                action=query.data or "",
+                event_id=str(update.update_id),
+                **_who(query.from_user),
+                **_where(message.chat),
+            )
+            out = await self.dispatch(incoming)
+            if (
+                len(out) == 1
+                and isinstance(out[0], Text)
+                and out[0].private
+                and not out[0].buttons
+                and len(_plain(out[0].text)) <= ALERT_LIMIT
+            ):
+                # Only the presser sees it: no message in a shared chat.
+                await query.answer(_plain(out[0].text), show_alert=True)
+                answered = True
+                return
+            source = Source(message.chat.id, message.message_id)
+            await self.reply(message.chat.id, out, source, incoming.chat_kind == "group")
+        finally:
+            if not answered:
+                try:
+                    await query.answer()  # stop the button's spinner, always
+                except BadRequest as exc:  # too old, or answered already
+                    log.debug("telegram: callback answer failed: %s", exc)
+
+    async def on_poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A vote in a group quiz: the core hears its own ref and the option's index."""
+        answer = update.poll_answer
+        if answer is None or answer.user is None or not answer.option_ids:
+            return  # an anonymous voter chat, or a retracted vote
+        found = self.renderer.poll_refs.get(answer.poll_id)
+        if found is None:
+            log.info("telegram: answer to unknown poll %s ignored", answer.poll_id)
+            return
+        ref, chat_id = found
+        group = chat_id.startswith("-")
+        incoming = Incoming(
+            PLATFORM,
+            str(answer.user.id),
+            chat_id,
+            chat_kind="group" if group else "dm",
+            poll_ref=ref,
+            poll_option=answer.option_ids[0],
+            event_id=str(update.update_id),
+            **_who(answer.user),
+        )
+        out = await self.dispatch(incoming)
+        await self.reply(chat_id, out, None, group)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log with context (never the token), and tell the person something went wrong."""
+        error = context.error
+        update_id = getattr(update, "update_id", None)
+        chat = update.effective_chat if isinstance(update, Update) else None
+        details = "".join(traceback.format_exception(error)) if error else "no exception"
+        if self.token:
+            details = details.replace(self.token, "<token>")
+        log.error(
+            "telegram: update %s in chat %s failed:\n%s",
+            update_id,
+            chat.id if chat else None,
+            details,
+        )
+        if chat is not None:
+            try:
+                await context.bot.send_message(chat.id, SORRY)
+            except TelegramError as exc:
+                log.warning("telegram: could not tell chat %s about the failure: %s", chat.id, exc)
+
+
+def command_menu() -> tuple[list[BotCommand], list[BotCommand]]:
+    """(private chats, group chats) menus from the core's registry, hidden ones left out."""
+    private, group = [], []
+    for name, cmd in COMMANDS.items():
+        if cmd.hidden or not COMMAND_NAME.match(name):
+            continue
+        entry = BotCommand(name, (cmd.help or name)[:256])
+        private.append(entry)
+        if cmd.group:
+            group.append(entry)
+    return private, group
+
+
+async def set_command_menu(application: Application) -> None:
+    """Publish the command menu (called at start-up)."""
+    private, group = command_menu()
+    await application.bot.set_my_commands(private, scope=BotCommandScopeDefault())
+    if group:
+        await application.bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats())
+
+
+def _section(settings: Settings | TelegramSettings) -> TelegramSettings:
+    return getattr(settings, "telegram", settings)  # type: ignore[return-value]
+
+
+def file_url(api_url: str) -> str:
+    """``…/bot`` → ``…/file/bot`` (where Telegram serves files)."""
+    base, sep, tail = api_url.rstrip("/").rpartition("/")
+    return f"{base}/file/{tail}" if sep else api_url + "/file"
+
+
+class RedactToken(logging.Filter):
+    """Replaces the token in log records: httpx logs every request URL, which holds it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), ()
+        return True
+
+
+# Loggers that print request URLs (``…/bot<token>/sendMessage``).
+URL_LOGGERS = ("httpx", "httpcore", "telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Updater")
+
+
+def redact_token_in_logs(token: str) -> None:
+    """Install :class:`RedactToken` once per token on the loggers that see URLs."""
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(RedactToken(token))
+
+
+def build_application(
+    settings: Settings | TelegramSettings,
+    dispatcher: Dispatcher,
+    *,
+    concurrent_updates: int = 8,
+    rate_limit_retries: int = 3,
+    poll_refs: PollRefs | None = None,
+) -> Application:
+    """The python-telegram-bot Application with every handler registered."""
+    tg = _section(settings)
+    if tg.token is None or not tg.token.get_secret_value():
+        raise TelegramConfigError("telegram.token (env SATPREP_TELEGRAM_TOKEN) is not set")
+    token = tg.token.get_secret_value()
+    redact_token_in_logs(token)
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(tg.api_url)
+        .base_file_url(file_url(tg.api_url))
+        .rate_limiter(AIORateLimiter(max_retries=rate_limit_retries))
+        .concurrent_updates(concurrent_updates)
+        .post_init(set_command_menu)
+        .build()
+    )
+    handlers = TelegramHandlers(dispatcher, Renderer(application.bot, poll_refs or PollRefs()))
+    handlers.token = token
+    application.bot_data["satprep"] = handlers
+
+    new_messages = filters.UpdateType.MESSAGE
+    names = sorted(name for name in COMMANDS if COMMAND_NAME.match(name))
+    application.add_handler(CommandHandler(names, handlers.on_message, filters=new_messages))
+    application.add_handler(
+        MessageHandler(new_messages & filters.COMMAND, handlers.on_other_command)
+    )
+    application.add_handler(
+        MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, handlers.on_message)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.on_callback))
+    application.add_handler(PollAnswerHandler(handlers.on_poll_answer))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+def sender_for(application: Application) -> TelegramSender:
+    """A push sender sharing the application's bot (and its rate limiter) and poll map."""
+    handlers: TelegramHandlers = application.bot_data["satprep"]
+    app = handlers.dispatcher.app
+    return TelegramSender(
+        application.bot, app.db, poll_refs=handlers.renderer.poll_refs, clock=app.clock
+    )
+
+
+def build_sender(settings: Settings | TelegramSettings, app: App) -> TelegramSender:
+    """A push sender with a bot of its own, for a process without the Application
+    (``satprep scheduler``). Use it from one event loop; ``await sender.close()`` at the end."""
+    tg = _section(settings)
+    if tg.token is None or not tg.token.get_secret_value():
+        raise TelegramConfigError("telegram.token (env SATPREP_TELEGRAM_TOKEN) is not set")
+    redact_token_in_logs(tg.token.get_secret_value())
+    bot = ExtBot(
+        tg.token.get_secret_value(),
+        base_url=tg.api_url,
+        base_file_url=file_url(tg.api_url),
+        rate_limiter=AIORateLimiter(max_retries=3),
+    )
+    return TelegramSender(bot, app.db, clock=app.clock)
+
+
+def webhook_options(settings: Settings | TelegramSettings) -> dict[str, Any]:
+    """Arguments of ``start_webhook``/``run_webhook`` from the settings, checked."""
+    tg = _section(settings)
+    if not tg.webhook_url:
+        raise TelegramConfigError(
+            "telegram.webhook_url (env SATPREP_TELEGRAM_WEBHOOK_URL) must be set in webhook mode"
+        )
+    secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else ""
+    if not SECRET.match(secret):
+        raise TelegramConfigError(
+            "telegram.webhook_secret (env SATPREP_TELEGRAM_WEBHOOK_SECRET) must be set in "
+            "webhook mode: 1-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    return {
+        "listen": tg.webhook_listen,
+        "port": tg.webhook_port,
+        "url_path": urlsplit(tg.webhook_url).path.strip("/"),
+        "webhook_url": tg.webhook_url,
+        "secret_token": secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+@asynccontextmanager
+async def running(
+    application: Application,
+    settings: Settings | TelegramSettings,
+    poll_timeout: float = 30.0,
+) -> AsyncIterator[Application]:
+    """Run ``application`` in the configured mode inside the caller's event loop."""
+    tg = _section(settings)
+    options = webhook_options(tg) if tg.mode == "webhook" else None
+    try:
+        await application.initialize()
+    except InvalidToken:
+        raise TelegramConfigError(REJECTED) from None
+    try:
+        await set_command_menu(application)
+        assert application.updater is not None
+        if options is not None:
+            await application.updater.start_webhook(**options)
+        else:
+            await application.updater.start_polling(
+                timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+        await application.start()
+        try:
+            yield application
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+    finally:
+        await application.shutdown()
+
+
+def run(settings: Settings, dispatcher: Dispatcher) -> None:
+    """Serve Telegram until interrupted: long polling, or a webhook server behind a proxy."""
+    application = build_application(settings, dispatcher)
+    options = webhook_options(settings) if settings.telegram.mode == "webhook" else None
+    if options is not None:
+        log.info(
+            "telegram: webhook server on %s:%s/%s",
+            options["listen"],
+            options["port"],
+            options["url_path"],
+        )
+    else:
+        log.info("telegram: long polling")
+    try:
+        if options is not None:
+            application.run_webhook(**options)
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:  # its message quotes the token: name the key instead
+        raise TelegramConfigError(REJECTED) from None
