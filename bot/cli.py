@@ -192,6 +192,18 @@ def _users_delete(args: argparse.Namespace, settings: Settings) -> int:
     return users_delete(settings, args.user, args.yes)
 
 
+def _discord_sync(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.discord.token is None:
+        print("satprep: discord.token (env SATPREP_DISCORD_TOKEN) is not set", file=sys.stderr)
+        return 2
+    from adapters.discord import sync_commands
+
+    names = sync_commands(settings, args.guild)
+    where = f"server {args.guild}" if args.guild else "globally (may take up to an hour to appear)"
+    print(f"synced {len(names)} slash commands {where}: {', '.join(sorted(names))}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="satprep", description=__doc__)
@@ -260,6 +272,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "scheduler", help="run the scheduled jobs alone (one scheduler process)"
     ).set_defaults(func=_scheduler)
+
+    dc = sub.add_parser("discord", help="Discord operations").add_subparsers(
+        dest="discord", required=True
+    )
+    sync = dc.add_parser(
+        "sync", help="register the slash commands with Discord (deliberately, not on start)"
+    )
+    sync.add_argument("--guild", default=None, help="a server id: sync there only, instantly")
+    sync.set_defaults(func=_discord_sync)
+
+    users = sub.add_parser("users", help="a user's data: export or delete").add_subparsers(
+        dest="users", required=True
+    )
+    ue = users.add_parser("export", help="print all of a user's data as JSON")
+    ue.add_argument("user", help="user id, username or platform:external_id")
+    ue.set_defaults(func=_users_export)
+    ud = users.add_parser("delete", help="delete a user and everything personal")
+    ud.add_argument("user", help="user id, username or platform:external_id")
+    ud.add_argument("--yes", action="store_true", help="confirm the deletion")
+    ud.set_defaults(func=_users_delete)
     return parser
 
 

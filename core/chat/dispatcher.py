@@ -147,7 +147,9 @@ class Dispatcher:
         except _Duplicate:
             return []
         except UserError as exc:
-            return [Text(exc.message)]
+            # A refused button press is shown only to the presser where the
+            # platform can (a group must not see someone's stale click).
+            return [Text(exc.message, private=incoming.action is not None)]
         except Exception:
             log.exception(
                 "handling %s event from %s:%s failed",
