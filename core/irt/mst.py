@@ -84,6 +84,91 @@ def order_module(
     return items[np.lexsort((b[items], np.asarray(skill)[items], rank))]
 
 
+ROUTE_BOUNDS = {"broad": (-np.inf, np.inf), "easy": (-np.inf, None), "hard": (None, np.inf)}
+
+
+def assemble_module(
+    a: ArrayLike,
+    b: ArrayLike,
+    c: ArrayLike,
+    domain: ArrayLike,
+    skill: ArrayLike,
+    blueprint: Mapping[int, float],
+    route: str = "broad",
+    module_size: int = RW_MODULE_SIZE,
+    n_pretest: int = PRETEST_PER_MODULE,
+    exclude: ArrayLike | None = None,
+    cut_theta: float = 0.0,
+    seed: int | None = None,
+) -> tuple[IntArray, frozenset[int]]:
+    """One module: ``route`` "broad" (module 1), "easy" or "hard" (module 2).
+
+    Returns the item indices in delivery order and the pretest ones among
+    them. Used when module 2 is assembled only after routing, so a test
+    takes 2 modules' worth of items from the bank, not 3. Raises ValueError
+    if a domain runs out.
+    """
+    lo, hi = ROUTE_BOUNDS[route]
+    lo = cut_theta if lo is None else lo
+    hi = cut_theta if hi is None else hi
+    a, b, c = (np.asarray(v, dtype=float) for v in (a, b, c))
+    domain = np.asarray(domain, dtype=np.int64)
+    skill = np.asarray(skill, dtype=np.int64)
+    used = np.zeros(a.size, bool) if exclude is None else np.array(exclude, dtype=bool)
+    group_order = _group_order(domain, blueprint)
+    items = _pick(a, b, c, domain, used, quotas(blueprint, module_size - n_pretest), lo, hi)
+    pretest = _pretest(domain, used, blueprint, n_pretest, np.random.default_rng(seed))
+    return order_module(items + pretest, b, skill, group_order), frozenset(pretest)
+
+
+def _group_order(domain: IntArray, blueprint: Mapping[int, float]) -> IntArray:
+    domain_rank = np.full(int(domain.max()) + 1, len(blueprint), dtype=np.int64)
+    for r, d in enumerate(blueprint):
+        domain_rank[d] = r
+    return domain_rank[domain]
+
+
+def _pick(
+    a: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray,
+    domain: IntArray,
+    used: BoolArray,
+    quota: Mapping[int, int],
+    lo: float,
+    hi: float,
+) -> list[int]:
+    """For each domain's target abilities, the unused item most informative there."""
+    chosen: list[int] = []
+    for d, k in quota.items():
+        if k == 0:
+            continue
+        pool = np.flatnonzero((domain == d) & ~used)
+        if pool.size < k:
+            raise ValueError(f"domain {d} has {pool.size} usable items; the module needs {k}")
+        for t in _targets(k, lo, hi):
+            info = information(t, a[pool], b[pool], c[pool])
+            info[used[pool]] = -np.inf
+            j = int(pool[int(np.argmax(info))])
+            used[j] = True
+            chosen.append(j)
+    return chosen
+
+
+def _pretest(
+    domain: IntArray,
+    used: BoolArray,
+    blueprint: Mapping[int, float],
+    n: int,
+    rng: np.random.Generator,
+) -> list[int]:
+    """``n`` random unused items of the blueprint's domains, to sit unscored."""
+    pool = np.flatnonzero(~used & np.isin(domain, list(blueprint)))
+    extra = [int(i) for i in rng.choice(pool, size=min(n, pool.size), replace=False)]
+    used[extra] = True
+    return extra
+
+
 def assemble_section(
     a: ArrayLike,
     b: ArrayLike,
@@ -110,42 +195,20 @@ def assemble_section(
     domain = np.asarray(domain, dtype=np.int64)
     skill = np.asarray(skill, dtype=np.int64)
     used = np.zeros(a.size, bool) if exclude is None else np.array(exclude, dtype=bool)
-    n_op = module_size - n_pretest
-    quota = quotas(blueprint, n_op)
-    domain_rank = np.full(int(domain.max()) + 1, len(blueprint), dtype=np.int64)
-    for r, d in enumerate(blueprint):
-        domain_rank[d] = r
-    group_order = domain_rank[domain]
+    quota = quotas(blueprint, module_size - n_pretest)
+    group_order = _group_order(domain, blueprint)
     rng = np.random.default_rng(seed)
     if pretest is not None:
         for p in pretest:
             used[np.asarray(p, dtype=np.int64)] = True
-
-    def pick(lo: float, hi: float) -> list[int]:
-        chosen: list[int] = []
-        for d, k in quota.items():
-            if k == 0:
-                continue
-            pool = np.flatnonzero((domain == d) & ~used)
-            if pool.size < k:
-                raise ValueError(f"domain {d} has {pool.size} usable items; the module needs {k}")
-            for t in _targets(k, lo, hi):
-                info = information(t, a[pool], b[pool], c[pool])
-                info[used[pool]] = -np.inf
-                j = int(pool[int(np.argmax(info))])
-                used[j] = True
-                chosen.append(j)
-        return chosen
-
-    modules = [pick(-np.inf, np.inf), pick(-np.inf, cut_theta), pick(cut_theta, np.inf)]
+    bounds = [(-np.inf, np.inf), (-np.inf, cut_theta), (cut_theta, np.inf)]
+    modules = [_pick(a, b, c, domain, used, quota, lo, hi) for lo, hi in bounds]
     flagged: list[int] = []
     for m, items in enumerate(modules):
         if pretest is not None:
             extra = [int(i) for i in np.asarray(pretest[m], dtype=np.int64)]
         else:
-            pool = np.flatnonzero(~used & (domain_rank[domain] < len(blueprint)))
-            extra = [int(i) for i in rng.choice(pool, size=n_pretest, replace=False)]
-            used[extra] = True
+            extra = _pretest(domain, used, blueprint, n_pretest, rng)
         items.extend(extra)
         flagged.extend(extra)
     ordered = [order_module(items, b, skill, group_order) for items in modules]

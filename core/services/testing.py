@@ -4,13 +4,12 @@ Structure: each section has two modules (Reading and Writing 27 questions
 in 32 minutes, Math 22 in 35), two of each module's questions are unscored
 pretest items, and there is no going back to a closed module.
 
-Multistage assembly is the IRT engine's (:mod:`core.irt.mst`): when module 1
-starts, the whole section form is built from the student's unseen stored
-items plus freshly generated Math items — module 1 a broad mix of
-difficulty, and an easier and a harder module 2, each to the section
+Multistage assembly is the IRT engine's (:mod:`core.irt.mst`), from the
+student's unseen stored items plus freshly generated Math items: module 1 a
+broad mix of difficulty, module 2 easier or harder, each to the section
 blueprint and grouped by skill from easier to harder, pretest items among
-them unmarked as on the real test. Both module-2 variants are kept in the
-session's state, so routing needs no second assembly.
+them unmarked as on the real test. Module 2 is assembled when module 1
+closes, for the route taken only, so the bank lasts for more tests.
 
 Routing: when module 1 closes, the EAP over its operational items decides
 module 2: θ ≥ ``ROUTING_CUT`` gets the harder module, otherwise the easier
@@ -36,7 +35,7 @@ from core.content.item import Item
 from core.content.taxonomy import DIFFICULTY_PRIOR_B, SKILLS, blueprint, skills_of
 from core.db.models import PracticeSession, Question, Response, TestModule, TestModuleItem, User
 from core.irt.estimate import Estimate, estimate_ability
-from core.irt.mst import assemble_section
+from core.irt.mst import assemble_module
 from core.services.questions import PoolCache, seen_question_ids, store_item
 
 MODULE_SIZE = {"rw": 27, "math": 22}
@@ -95,25 +94,25 @@ def _candidates(
     return out
 
 
-Form = dict[str, list[tuple[Question, bool]]]  # route → [(question, is_pretest)]
-
-
-def assemble_forms(s: Session, cache: PoolCache, section: str, avoid: set[str], seed: int) -> Form:
-    """Module 1 and both module-2 variants of a section, by the IRT engine's
-    multistage assembly (core.irt.mst), as stored questions in delivery order."""
+def assemble(
+    s: Session, cache: PoolCache, section: str, route: str, avoid: set[str], seed: int
+) -> list[tuple[Question, bool]]:
+    """One module by the IRT engine's multistage assembly (core.irt.mst), as
+    stored questions in delivery order with their pretest flags."""
     rng = random.Random(seed)
     cands = _candidates(s, cache, section, avoid, rng)
     shares = blueprint(section)
     domain_codes = {d: i for i, d in enumerate(shares)}
     skill_codes = {k: i for i, k in enumerate(SKILLS)}
     try:
-        form = assemble_section(
+        order, pretest = assemble_module(
             [c.a for c in cands],
             [c.b for c in cands],
             [c.c for c in cands],
             [domain_codes[c.domain] for c in cands],
             [skill_codes[c.skill] for c in cands],
             {domain_codes[d]: share for d, share in shares.items()},
+            route={"broad": "broad", "easier": "easy", "harder": "hard"}[route],
             module_size=MODULE_SIZE[section],
             n_pretest=PRETEST_PER_MODULE,
             cut_theta=ROUTING_CUT,
@@ -124,21 +123,13 @@ def assemble_forms(s: Session, cache: PoolCache, section: str, avoid: set[str], 
             "You've already seen nearly every question I have for that section, so I can't build "
             "a fresh test. Practise with /practice or /review instead."
         ) from None
-
-    def stored(indices: np.ndarray) -> list[tuple[Question, bool]]:
-        out = []
-        for i in indices:
-            c = cands[int(i)]
-            q = store_item(s, c.item) if c.item is not None else s.get(Question, c.question_id)
-            assert q is not None
-            out.append((q, int(i) in form.pretest))
-        return out
-
-    return {
-        "broad": stored(form.module1),
-        "easier": stored(form.module2("easy")),
-        "harder": stored(form.module2("hard")),
-    }
+    out = []
+    for i in order:
+        c = cands[int(i)]
+        q = store_item(s, c.item) if c.item is not None else s.get(Question, c.question_id)
+        assert q is not None
+        out.append((q, int(i) in pretest))
+    return out
 
 
 def sections_of(session: PracticeSession) -> list[str]:
@@ -184,18 +175,12 @@ def open_module(
     route: str,
     now: datetime,
 ) -> TestModule:
-    """Start a module (its clock starts now when timed). Module 1 assembles the
-    section's whole multistage form and keeps both module-2 variants."""
+    """Assemble and start a module (its clock starts now when timed). Module 2
+    is assembled only after routing, so a test uses two modules' worth of the
+    bank, and never an item of module 1 or one the student has seen."""
     position = len(session.modules)
-    state = dict(session.state or {})
-    forms = dict(state.get("forms", {}))
-    if stage == 1:
-        seed = random.Random(f"{session.session_id}:{section}").randrange(2**31)
-        form = assemble_forms(s, cache, section, test_avoid(s, session), seed)
-        forms[section] = {r: [[q.question_id, p] for q, p in items] for r, items in form.items()}
-        state["forms"] = forms
-        session.state = state
-    planned = forms[section][route]
+    seed = random.Random(f"{session.session_id}:{position}").randrange(2**31)
+    items = assemble(s, cache, section, route, test_avoid(s, session), seed)
     limit = MODULE_MINUTES[section] * 60 if session.timed else None
     module = TestModule(
         session_id=session.session_id,
@@ -209,10 +194,10 @@ def open_module(
     )
     s.add(module)
     s.flush()
-    for i, (qid, is_pretest) in enumerate(planned):
+    for i, (q, is_pretest) in enumerate(items):
         s.add(
             TestModuleItem(
-                module_id=module.id, position=i, question_id=qid, is_pretest=bool(is_pretest)
+                module_id=module.id, position=i, question_id=q.question_id, is_pretest=is_pretest
             )
         )
     s.flush()
