@@ -57,3 +57,21 @@ def test_simulate_prints_the_report(env: Path, capsys: pytest.CaptureFixture[str
     assert main(["simulate", "--examinees", "50", "--bank-size", "300", "--randomesque", "3"]) == 0
     out = capsys.readouterr().out
     assert "RMSE" in out and "max item exposure" in out
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():  # type: ignore[no-untyped-def]
+    """The CLI configures logging for the process; put it back for other tests."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    httpx_level = logging.getLogger("httpx").level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        handler.filters = [f for f in handler.filters if type(f).__name__ != "RedactSecrets"]
+    root.setLevel(level)
+    logging.getLogger("httpx").setLevel(httpx_level)

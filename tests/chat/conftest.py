@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from core.chat.dispatcher import App, Dispatcher
 from core.db.engine import Database
@@ -66,6 +66,13 @@ def db(
         for table in reversed(Base.metadata.sorted_tables):
             if table.name != "questions":
                 conn.execute(table.delete())
+                if "id" in table.c and table.c.id.autoincrement is not False:
+                    # Ids start at 1 again, as after TRUNCATE … RESTART IDENTITY.
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false)"
+                        )
+                    )
     items = synthetic_items()
     with database.uow() as s:
         changed = (

@@ -122,7 +122,8 @@ async def test_button_answer_edits_and_sends_the_next_question(tg: Bot) -> None:
     assert tg.count(Response) == answered_before + 1
     # Pressing the same button again (a double tap) counts once.
     calls = await tg.press(ada, question, payload)
-    assert "already" in texts(calls) and ok(calls, "answerCallbackQuery")
+    # A refused press is private: a pop-up only the presser sees, no chat message.
+    assert "already" in texts(calls, "answerCallbackQuery") and not texts(calls)
     assert tg.count(Response) == answered_before + 1
 
 
@@ -171,7 +172,7 @@ async def test_foreign_button_is_refused_and_nothing_recorded(tg: Bot) -> None:
     bens_message = tg.fake.sent_to(BEN)[-1]
     calls = await tg.press(ben, bens_message, payload)  # a forged callback_data
     assert ok(calls, "answerCallbackQuery")
-    assert "someone else" in texts(calls)
+    assert "someone else" in texts(calls, "answerCallbackQuery") and not texts(calls)
     assert all(c.params["chat_id"] == BEN for c in ok(calls, "sendMessage"))
     assert not ok(calls, "editMessageText")
     assert tg.count(Response) == 0
