@@ -196,6 +196,10 @@ class TelegramHandlers:
             **_who(answer.user),
         )
         out = await self.dispatch(incoming)
+        if group:
+            # The native quiz already shows the voter whether they were right;
+            # a private reply in the group would give the answer away to all.
+            out = [m for m in out if not (isinstance(m, Text) and m.private)]
         await self.reply(chat_id, out, None, group)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
