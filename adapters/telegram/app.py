@@ -113,16 +113,35 @@ class TelegramHandlers:
         message, user = update.message, update.effective_user
         if message is None or user is None or user.is_bot or message.text is None:
             return
+        where = _where(message.chat)
+        admin = False
+        if where["chat_kind"] == "group" and message.text.startswith("/"):
+            admin = await self.is_admin(context, message.chat.id, user.id)
         incoming = Incoming.parse(
             PLATFORM,
             str(user.id),
             message.text,
             event_id=str(update.update_id),
+            is_chat_admin=admin,
             **_who(user),
-            **_where(message.chat),
+            **where,
         )
         out = await self.dispatch(incoming)
         await self.reply(message.chat.id, out, None, incoming.chat_kind == "group")
+
+    async def is_admin(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int
+    ) -> bool:
+        """Whether the sender administers the group (asked per group command:
+        group admins configure the question of the day and moderate posts)."""
+        try:
+            member = await context.bot.get_chat_member(chat_id, user_id)
+        except TelegramError as exc:
+            log.info(
+                "telegram: could not check admin rights in %s: %s", chat_id, type(exc).__name__
+            )
+            return False
+        return member.status in ("administrator", "creator")
 
     async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command no CommandHandler took: the core says it does not know it."""

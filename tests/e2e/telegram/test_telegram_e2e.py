@@ -419,3 +419,20 @@ async def test_every_outgoing_kind_after_a_press(bot_factory: Any, app: Any) -> 
     assert calls[5].params["caption"] == "Your <b>data</b>"
     assert calls[5].files["document"] == ("sync.json", b"{}")
     assert calls[6].params["text"] == "done"
+
+
+async def test_group_admin_rights_come_from_telegram(tg: Bot) -> None:
+    """/qotd settings need a group admin: the adapter asks getChatMember."""
+    ada = tg.fake.user(ADA, "Ada")
+    group = tg.fake.group(-100555, "Night owls")
+    await tg.say(ada, "/join", group)
+    calls = await tg.say(ada, "/qotd 20:00", group)
+    assert ok(calls, "getChatMember")
+    assert "admin" in texts(calls).lower()
+    tg.fake.chat_member_status = "administrator"
+    calls = await tg.say(ada, "/qotd 20:00", group)
+    assert "20:00" in texts(calls)
+    with tg.app.db.uow() as s:
+        from core.db.models import StudyGroup
+
+        assert str(s.scalars(select(StudyGroup.qotd_time)).one()) == "20:00:00"
