@@ -9,6 +9,7 @@ rebuild it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import random
 from collections.abc import Callable
@@ -18,6 +19,28 @@ from core.content.item import Difficulty, Item
 from core.content.taxonomy import DIFFICULTIES, SKILLS
 
 GeneratorFn = Callable[[random.Random, Difficulty], Item]
+MAX_DRAWS = 500
+
+
+class Redraw(Exception):
+    """The drawn numbers gave a degenerate item (equal choices, an answer that
+    does not fit the grid); the generator draws again from the same rng."""
+
+
+def retrying(fn: GeneratorFn) -> GeneratorFn:
+    """Redraw while ``fn`` raises :class:`Redraw`. The rng keeps its state across
+    attempts, so the item is still a pure function of the seed."""
+
+    @functools.wraps(fn)
+    def wrapper(rng: random.Random, difficulty: Difficulty) -> Item:
+        for _ in range(MAX_DRAWS):
+            try:
+                return fn(rng, difficulty)
+            except Redraw:
+                continue
+        raise RuntimeError(f"{fn.__name__}: no valid item after {MAX_DRAWS} draws")
+
+    return wrapper
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ import math
 import random
 from fractions import Fraction
 
-from core.content.generators import generator
+from core.content.generators import Redraw, generator, retrying
 from core.content.generators.algebra import (
-    Collision,
     Wrong,
     build_item,
     nonzero,
@@ -19,7 +18,6 @@ from core.content.generators.algebra import (
     par,
     point,
     poly,
-    retrying,
     shift,
     signed,
     sup,
@@ -50,7 +48,7 @@ def expression_expand(rng: random.Random, difficulty: Difficulty) -> Item:
         a, c = rng.sample(range(2, 10), 2)
         p, q = nonzero(rng, -9, 9), nonzero(rng, -9, 9)
         if p == -q:  # the same binomial twice would make the item a one-liner
-            raise Collision
+            raise Redraw
         expr = f"{a}({shift('x', -p)}) − {c}({shift('x', q)})"
         stem = f"Which expression is equivalent to {expr}?"
         answer = terms((a - c, "x"), (a * p + c * q, ""))
@@ -84,7 +82,7 @@ def expression_expand(rng: random.Random, difficulty: Difficulty) -> Item:
         a, c = rng.randint(1, 5), rng.randint(2, 5)
         b, d = nonzero(rng, -9, 9), nonzero(rng, -9, 9)
         if a * d + b * c == 0 or a * d == b * c:
-            raise Collision
+            raise Redraw
         stem = f"Which expression is equivalent to ({terms((a, 'x'), (b, ''))})({terms((c, 'x'), (d, ''))})?"
         answer = poly(a * c, a * d + b * c, b * d)
         steps = [
@@ -114,7 +112,7 @@ def expression_expand(rng: random.Random, difficulty: Difficulty) -> Item:
     a, b = rng.randint(2, 6), nonzero(rng, -7, 7)
     k, d = rng.randint(2, 9), nonzero(rng, -9, 9)
     if k == a * a:
-        raise Collision
+        raise Redraw
     q = 2 * a * b - k * d
     expr = f"({terms((a, 'x'), (b, ''))})² − {k}x({shift('x', -d)})"
     stem = (
@@ -159,7 +157,7 @@ def rational_expressions(rng: random.Random, difficulty: Difficulty) -> Item:
     if difficulty == "easy":
         p, q = nonzero(rng, -9, 9), nonzero(rng, -9, 9)
         if p == q or p == -q:
-            raise Collision
+            raise Redraw
         top = poly(1, p + q, p * q)
         stem = f"For x ≠ {num(-p)}, which expression is equivalent to ({top})/({terms((1, 'x'), (p, ''))})?"
         answer = terms((1, "x"), (q, ""))
@@ -192,7 +190,7 @@ def rational_expressions(rng: random.Random, difficulty: Difficulty) -> Item:
     p = nonzero(rng, -7, 7)
     if difficulty == "medium":
         if a == b:
-            raise Collision
+            raise Redraw
         den = f"x({terms((1, 'x'), (p, ''))})"
         stem = f"For x ≠ 0 and x ≠ {num(-p)}, which expression is equivalent to {a}/x + {b}/({terms((1, 'x'), (p, ''))})?"
         answer = f"({terms((a + b, 'x'), (a * p, ''))})/({den})"
@@ -228,7 +226,7 @@ def rational_expressions(rng: random.Random, difficulty: Difficulty) -> Item:
         )
     q = nonzero(rng, -7, 7)
     if p == q or a == b or a * q - b * p == 0:
-        raise Collision
+        raise Redraw
     d1, d2 = terms((1, "x"), (p, "")), terms((1, "x"), (q, ""))
     den = f"({d1})({d2})"
     stem = f"For x ≠ {num(-p)} and x ≠ {num(-q)}, which expression is equivalent to {a}/({d1}) − {b}/({d2})?"
@@ -274,7 +272,7 @@ def exponent_rules(rng: random.Random, difficulty: Difficulty) -> Item:
         p, q = rng.randint(2, 9), rng.randint(2, 9)
         a, b = rng.randint(2, 7), rng.randint(2, 7)
         if a == b == 2:
-            raise Collision
+            raise Redraw
         stem = f"Which expression is equivalent to ({mono(p, ('x', a))})({mono(q, ('x', b))})?"
         answer = mono(p * q, ("x", a + b))
         steps = [
@@ -383,7 +381,7 @@ def quadratic_solve(rng: random.Random, difficulty: Difficulty) -> Item:
     if difficulty == "easy":
         r1, r2 = rng.randint(1, 12), -rng.randint(1, 12)
         if r1 == -r2:
-            raise Collision
+            raise Redraw
         b, c = -(r1 + r2), r1 * r2
         stem = f"{poly(1, b, c)} = 0\nWhat is the positive solution to the equation above?"
         answer = Fraction(r1)
@@ -422,7 +420,7 @@ def quadratic_solve(rng: random.Random, difficulty: Difficulty) -> Item:
         p, r = rng.randint(2, 5), nonzero(rng, -9, 9)
         q = nonzero(rng, -9, 9)
         if math.gcd(p, abs(q)) != 1:
-            raise Collision
+            raise Redraw
         a, b, c = p, p * r + q, q * r  # (px + q)(x + r)
         total = Fraction(-b, a)
         stem = f"{poly(a, b, c)} = 0\nWhat is the sum of the solutions to the equation above?"
@@ -458,7 +456,7 @@ def quadratic_solve(rng: random.Random, difficulty: Difficulty) -> Item:
     h, c = nonzero(rng, -6, 6), nonzero(rng, -15, 15)
     disc = h * h - c
     if disc <= 1 or math.isqrt(disc) ** 2 == disc or disc > 60:
-        raise Collision
+        raise Redraw
     stem = f"{poly(1, -2 * h, c)} = 0\nWhich of the following gives the solutions to the equation above?"
     answer = f"x = {num(h)} ± √{disc}"
     steps = [
@@ -505,13 +503,13 @@ def quadratic_discriminant(rng: random.Random, difficulty: Difficulty) -> Item:
         kind = rng.choice([_COUNT2, _COUNT1, _COUNT0])
         if kind == _COUNT1:
             if b % 2 or (b * b) % (4 * a):
-                raise Collision
+                raise Redraw
             c = Fraction(b * b, 4 * a)
         else:
             c = Fraction(nonzero(rng, -12, 12))
         disc = b * b - 4 * a * c
         if (kind == _COUNT2) != (disc > 0) or (kind == _COUNT0) != (disc < 0) or c.denominator != 1:
-            raise Collision
+            raise Redraw
         stem = f"{poly(a, b, c)} = 0\nHow many real solutions does the equation above have?"
         steps = [
             f"The discriminant is b² − 4ac = {par(b)}² − 4·{par(a)}·{par(c)} = {num(disc)}.",
@@ -541,7 +539,7 @@ def quadratic_discriminant(rng: random.Random, difficulty: Difficulty) -> Item:
     if difficulty == "medium":
         u, v = rng.randint(1, 4), rng.randint(1, 12)
         if math.gcd(u, v) != 1 or (u == 1 and v == 1):
-            raise Collision
+            raise Redraw
         a, c = u * u, v * v
         stem = (
             f"{mono(a, ('x', 2))} + kx + {c} = 0\nIn the equation above, k is a positive constant. If the equation "
@@ -577,7 +575,7 @@ def quadratic_discriminant(rng: random.Random, difficulty: Difficulty) -> Item:
     c = rng.randint(-10, 10)
     e = b - m
     if e % 2 or e == 0:
-        raise Collision
+        raise Redraw
     k = Fraction(c) - Fraction(e * e, 4)
     stem = (
         f"y = {poly(1, b, c)}\ny = {terms((m, 'x'))} + k\nIn the system of equations above, k is a constant. "
@@ -657,7 +655,7 @@ def line_parabola_system(rng: random.Random, difficulty: Difficulty) -> Item:
     # x² + px + q − (mx + n) = (x − r1)(x − r2)
     p, q = m - (r1 + r2), n + r1 * r2
     if p == 0 or r1 == -r2:
-        raise Collision
+        raise Redraw
     y1, y2 = m * r1 + n, m * r2 + n
     system = f"y = {poly(1, p, q)}\ny = {terms((m, 'x'), (n, ''))}"
     steps = [
@@ -805,7 +803,7 @@ def exponential_model(rng: random.Random, difficulty: Difficulty) -> Item:
     total = period * n
     answer = Fraction(start * base**n)
     if answer >= 100000:
-        raise Collision
+        raise Redraw
     word = "doubles" if base == 2 else "triples"
     stem = (
         f"A lab culture starts with {start} bacteria, and the number of bacteria {word} every {period} hours. "
@@ -855,7 +853,7 @@ def quadratic_vertex(rng: random.Random, difficulty: Difficulty) -> Item:
         a = rng.choice([-3, -2, -1, 1, 2, 3])
         h, k = nonzero(rng, -9, 9), nonzero(rng, -15, 15)
         if abs(h) == abs(k):
-            raise Collision
+            raise Redraw
         kind = "minimum" if a > 0 else "maximum"
         lead = "" if a == 1 else "−" if a == -1 else num(a)
         stem = f"f(x) = {lead}({shift('x', h)})² {signed(k)}\nWhat is the {kind} value of the function f defined above?"
@@ -924,7 +922,7 @@ def quadratic_vertex(rng: random.Random, difficulty: Difficulty) -> Item:
     a = rng.choice([1, 2, 3, -1, -2])
     p, q = rng.sample(range(-7, 9), 2)
     if (p + q) % 2 or p * q == 0:
-        raise Collision
+        raise Redraw
     h = (p + q) // 2
     value = a * (h - p) * (h - q)
     kind = "minimum" if a > 0 else "maximum"
@@ -976,7 +974,7 @@ def quadratic_from_graph(rng: random.Random, difficulty: Difficulty) -> Item:
     """Read a quadratic from its graph: the factored form (easy, medium) or the zeros after a shift (hard)."""
     p, q = rng.sample(range(-6, 7), 2)
     if p == 0 or q == 0 or p == -q:
-        raise Collision
+        raise Redraw
     a = 1 if difficulty == "easy" else rng.choice([-2, -1, 2, 3])
     yint = a * p * q
     figure = {

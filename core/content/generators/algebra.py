@@ -7,7 +7,6 @@ a computed answer plus error-driven distractors into a finished :class:`Item`.
 
 from __future__ import annotations
 
-import functools
 import math
 import random
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from core.content.generators import GeneratorFn, generator
+from core.content.generators import Redraw, generator, retrying
 from core.content.item import CHOICE_LETTERS, Difficulty, Item
 from core.content.spr import accepted_forms
 
@@ -107,31 +106,12 @@ def spr_entries(v: Num) -> list[str] | None:
 # ---------------------------------------------------------------- item assembly
 
 
-class Collision(Exception):
-    """Raised when drawn numbers give a degenerate item; the generator draws again."""
-
-
 @dataclass(frozen=True)
 class Wrong:
     """A distractor and the student error that produces it."""
 
     text: str
     error: str
-
-
-def retrying(fn: GeneratorFn) -> GeneratorFn:
-    """Redraw parameters while ``fn`` raises :class:`Collision` (still seed-reproducible)."""
-
-    @functools.wraps(fn)
-    def wrapper(rng: random.Random, difficulty: Difficulty) -> Item:
-        for _ in range(500):
-            try:
-                return fn(rng, difficulty)
-            except Collision:
-                continue
-        raise RuntimeError(f"{fn.__name__}: no valid item after 500 draws")
-
-    return wrapper
 
 
 def build_item(
@@ -150,7 +130,7 @@ def build_item(
 
     ``wrongs`` lists candidate distractors in order of preference; the first
     three distinct ones that differ from ``answer`` are used, so a generator
-    can offer a spare. Too few distinct distractors raises :class:`Collision`.
+    can offer a spare. Too few distinct distractors raises :class:`Redraw`.
     """
     picked: list[Wrong] = []
     seen = {answer}
@@ -161,7 +141,7 @@ def build_item(
         if len(picked) == 3:
             break
     if len(picked) < 3:
-        raise Collision
+        raise Redraw
     if len(hints) != 3:
         raise ValueError("a hint ladder has exactly three steps")
     keys = spr_entries(spr_value) if spr_value is not None else None
@@ -218,7 +198,7 @@ def nonzero(rng: random.Random, lo: int, hi: int) -> int:
 def ratio(n: Num, d: Num) -> Fraction:
     """n/d as a Fraction; a zero denominator means the draw is degenerate, so redraw."""
     if d == 0:
-        raise Collision
+        raise Redraw
     return Fraction(n) / Fraction(d)
 
 
@@ -259,7 +239,7 @@ def linear_solve(rng: random.Random, difficulty: Difficulty) -> Item:
     elif difficulty == "medium":
         a, c = rng.randint(2, 7), rng.randint(1, 9)
         if a == c:
-            raise Collision
+            raise Redraw
         p, q, x = nonzero(rng, -9, 9), nonzero(rng, -12, 12), nonzero(rng, -10, 10)
         d = a * (x - p) + q - c * x
         eq = f"{a}({shift('x', p)}) {signed(q)} = {terms((c, 'x'), (d, ''))}"
@@ -294,7 +274,7 @@ def linear_solve(rng: random.Random, difficulty: Difficulty) -> Item:
         p, r, s = nonzero(rng, -9, 9), nonzero(rng, -9, 9), nonzero(rng, -4, 4)
         answer = Fraction(m * n * s - m * r - n * p, n - m)
         if not small(answer, 6, 60):
-            raise Collision
+            raise Redraw
         eq = f"({shift('x', -p)})/{m} = ({shift('x', r)})/{n} {signed(s)}"
         steps = [
             f"Multiply every term by {m * n}, a common multiple of {m} and {n}: "
@@ -402,13 +382,13 @@ def linear_word_problem(rng: random.Random, difficulty: Difficulty) -> Item:
         den = rng.choice([3, 4, 5, 6, 8])
         spent = rng.randint(1, den - 1)
         if math.gcd(spent, den) != 1:
-            raise Collision
+            raise Redraw
         whole = den * rng.randint(4, 30)
         kept = whole - whole * spent // den
         extra = rng.randint(2, kept // 5 + 2) * 2
         left = kept - extra
         if left <= 0:
-            raise Collision
+            raise Redraw
         who = rng.choice(["Mira", "Jonah", "Ayla", "Dev"])
         stem = (
             f"{who} spent {spent}/{den} of a savings account on a bicycle and then ${extra} on a helmet. "
@@ -467,10 +447,10 @@ def linear_solution_count(rng: random.Random, difficulty: Difficulty) -> Item:
     if difficulty == "hard":
         d = nonzero(rng, -20, 20)
         if d == -a * p:
-            raise Collision
+            raise Redraw
         k = a + b
         if k == 0:
-            raise Collision
+            raise Redraw
         eq = f"{a}({shift('x', p)}) {'+' if b > 0 else '−'} {terms((abs(b), 'x'))} = kx {signed(d)}"
         stem = f"{eq}\nIn the equation above, k is a constant. If the equation has no solution, what is the value of k?"
         steps = [
@@ -506,7 +486,7 @@ def linear_solution_count(rng: random.Random, difficulty: Difficulty) -> Item:
     # Left side a(x − p) + bx, i.e. (a + b)x − ap; the right side decides the count.
     coef_l, const_l = a + b, -a * p
     if coef_l == 0:
-        raise Collision
+        raise Redraw
     if kind == _ONE:
         coef_r = coef_l + nonzero(rng, -3, 3)
         const_r = const_l + rng.randint(-5, 5)
@@ -521,7 +501,7 @@ def linear_solution_count(rng: random.Random, difficulty: Difficulty) -> Item:
         # Medium hides the comparison behind distribution on both sides.
         c = rng.randint(2, 4)
         if coef_r % c or const_r % c:
-            raise Collision
+            raise Redraw
         left = f"{a}({shift('x', p)}) {'+' if b > 0 else '−'} {terms((abs(b), 'x'))}"
         right = f"{c}({terms((coef_r // c, 'x'), (const_r // c, ''))})"
     stem = f"{left} = {right}\nHow many solutions does the equation above have?"
@@ -723,7 +703,7 @@ def linear_two_var_graph(rng: random.Random, difficulty: Difficulty) -> Item:
     """Points and intercepts of ax + by = c: a missing coordinate, the x-intercept, a hidden coefficient."""
     a, b = nonzero(rng, -9, 9), nonzero(rng, -9, 9)
     if abs(a) == abs(b) or a < 0 and b < 0:
-        raise Collision
+        raise Redraw
     if difficulty == "easy":
         p, k = nonzero(rng, -8, 8), nonzero(rng, -8, 8)
         c = a * p + b * k
@@ -785,7 +765,7 @@ def linear_two_var_graph(rng: random.Random, difficulty: Difficulty) -> Item:
     k = nonzero(rng, -9, 9)
     p, q = nonzero(rng, -6, 6), nonzero(rng, -6, 6)
     if abs(k) == abs(a) or k == 1:
-        raise Collision
+        raise Redraw
     c = a * p + k * q
     slope = Fraction(-a, k)
     stem = (
@@ -831,7 +811,7 @@ def linear_function_values(rng: random.Random, difficulty: Difficulty) -> Item:
     if difficulty == "hard":
         m = Fraction(nonzero(rng, -7, 7), rng.choice([2, 3, 4]))
         if m.denominator == 1:
-            raise Collision
+            raise Redraw
     b = Fraction(nonzero(rng, -12, 12))
     xs = (
         sorted(rng.sample(range(-4, 10), 3))
@@ -841,7 +821,7 @@ def linear_function_values(rng: random.Random, difficulty: Difficulty) -> Item:
     if difficulty == "hard":
         xs = [x for x in xs if (m * x).denominator == 1][:2]
         if len(xs) < 2:
-            raise Collision
+            raise Redraw
     t = rng.choice([x for x in range(-6, 16) if x not in xs and (m * x).denominator == 1])
     ys = [m * x + b for x in xs]
     answer = m * t + b
@@ -936,7 +916,7 @@ def linear_function_context(rng: random.Random, difficulty: Difficulty) -> Item:
         f, var, what, start, rate, inverse, total = rng.choice(_RATES)
         b, m = rng.randint(2, 30), rng.randint(2, 9)
         if b == m:  # "interpret 5" must point at one number only
-            raise Collision
+            raise Redraw
         ask_rate = rng.random() < 0.5
         stem = (
             f"The function {f}({var}) = {b} + {m}{var} gives the {what}. "
@@ -1067,7 +1047,7 @@ def linear_system_solve(rng: random.Random, difficulty: Difficulty) -> Item:
         y = m * x + b
         a, c = nonzero(rng, -6, 6), nonzero(rng, -6, 6)
         if a + c * m == 0:
-            raise Collision
+            raise Redraw
         d = a * x + c * y
         stem = (
             f"y = {terms((m, 'x'), (b, ''))}\n{terms((a, 'x'), (c, 'y'))} = {num(d)}\n"
@@ -1110,7 +1090,7 @@ def linear_system_solve(rng: random.Random, difficulty: Difficulty) -> Item:
         a1, b1, a2, b2 = (nonzero(rng, -7, 7) for _ in range(4))
         det = a1 * b2 - a2 * b1
         if det == 0 or x == y:
-            raise Collision
+            raise Redraw
         c1, c2 = a1 * x + b1 * y, a2 * x + b2 * y
         target, value = rng.choice([("x + y", x + y), ("x − y", x - y), ("y", y)])
         stem = (
@@ -1189,7 +1169,7 @@ def linear_system_special(rng: random.Random, difficulty: Difficulty) -> Item:
     a, b = nonzero(rng, -6, 6), nonzero(rng, -6, 6)
     c = nonzero(rng, -12, 12)
     if abs(a) == abs(b):
-        raise Collision
+        raise Redraw
     if difficulty == "easy":
         s = rng.choice([2, 3, -2, 4])
         kind = rng.choice([_ONE, _NONE, _INF])
@@ -1242,7 +1222,7 @@ def linear_system_special(rng: random.Random, difficulty: Difficulty) -> Item:
     else:
         s = Fraction(rng.choice([2, 3, 4, 5]), rng.choice([2, 3])) * rng.choice([1, -1])
         if s.denominator == 1 or any((s * v).denominator != 1 for v in (a, b, c)):
-            raise Collision
+            raise Redraw
     b2 = s * b
     k = s * a
     if difficulty == "medium":
@@ -1323,7 +1303,7 @@ def inequality_points(rng: random.Random, difficulty: Difficulty) -> Item:
     else:
         m2, b2 = nonzero(rng, -3, 3), rng.randint(-5, 5)
         if m2 == m1:
-            raise Collision
+            raise Redraw
         rel2 = rng.choice(["≥", "≤"])
         ineqs = [(m1, b1, rel1), (m2, b2, rel2)]
         if difficulty == "medium":
@@ -1342,7 +1322,7 @@ def inequality_points(rng: random.Random, difficulty: Difficulty) -> Item:
     def find(pred: Callable[[tuple[int, int]], bool]) -> tuple[int, int]:
         hit = next((p for p in grid if pred(p)), None)
         if hit is None:
-            raise Collision
+            raise Redraw
         return hit
 
     grid = [(px, py) for px in range(-6, 7) for py in range(-10, 11)]
@@ -1430,7 +1410,7 @@ def inequality_budget(rng: random.Random, difficulty: Difficulty) -> Item:
         s = nonzero(rng, -20, 20)
         bound = Fraction(p - s, q + r)
         if bound.denominator == 1 or bound <= 1:
-            raise Collision
+            raise Redraw
         answer = Fraction(math.ceil(bound) - 1)
         stem = f"{p} − {q}x > {terms((r, 'x'), (s, ''))}\nWhat is the greatest integer value of x that satisfies the inequality above?"
         steps = [
@@ -1471,16 +1451,16 @@ def inequality_budget(rng: random.Random, difficulty: Difficulty) -> Item:
     budget = rng.randint(6, 20) * 5
     fee, price = rng.randint(3, 15), rng.randint(3, 9)
     if fee == price:  # the swapped-price distractor would be equivalent to the key
-        raise Collision
+        raise Redraw
     room = budget - fee
     # n counts whole items, so two inequalities are only different models if they
     # allow different whole numbers: the strict "<" distractor needs an exact fit,
     # and the swapped or fee-added ones must change the greatest count.
     exact = difficulty == "medium"
     if (room % price == 0) != exact or room <= 0:
-        raise Collision
+        raise Redraw
     if exact and room // price in ((budget - price) // fee, (budget + fee) // price):
-        raise Collision
+        raise Redraw
     names = rng.choice(
         [
             ("Nadia", "a sketchbook", "pencils"),

@@ -9,43 +9,19 @@ per-distractor explanation) are shared with ``geometry.py``.
 
 from __future__ import annotations
 
-import functools
 import random
 import statistics
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from core.content.generators import GeneratorFn, generator
+from core.content.generators import GeneratorFn, Redraw, generator, retrying
 from core.content.item import CHOICE_LETTERS, Difficulty, Item
 from core.content.spr import accepted_forms
 
 Number = int | Fraction
 
 MINUS = "−"
-
-
-class Retry(Exception):
-    """The drawn numbers gave a degenerate item (equal choices); draw again."""
-
-
-def retrying(fn: GeneratorFn) -> GeneratorFn:
-    """Wrap a generator so that a :class:`Retry` draws new numbers from the same rng.
-
-    The rng keeps its state across attempts, so the result is still a pure
-    function of the seed.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(rng: random.Random, difficulty: Difficulty) -> Item:
-        for _ in range(200):
-            try:
-                return fn(rng, difficulty)
-            except Retry:
-                continue
-        raise RuntimeError(f"{fn.__name__} found no valid numbers in 200 draws")
-
-    return wrapper
 
 
 def register(name: str, skill: str) -> Callable[[GeneratorFn], GeneratorFn]:
@@ -118,7 +94,7 @@ def spr_key(value: Number) -> list[str]:
     """
     forms = accepted_forms(Fraction(value))
     if not forms:
-        raise Retry
+        raise Redraw
     return forms
 
 
@@ -144,7 +120,7 @@ def mcq(
     """
     texts = [key, *(text for text, _ in distractors)]
     if len(distractors) != 3 or len(set(texts)) != 4:
-        raise Retry
+        raise Redraw
     order = list(range(4))
     rng.shuffle(order)
     choices: dict[str, str] = {}
@@ -216,7 +192,7 @@ def rate_scaling(rng: random.Random, difficulty: Difficulty) -> Item:
         c = rng.choice([m for m in range(3, 40) if (a * m * 2) % b == 0 and m != b])
         key = Fraction(a * c, b)
         if a + c - b <= 0:
-            raise Retry  # the additive-thinking distractor must be a possible amount
+            raise Redraw  # the additive-thinking distractor must be a possible amount
         stem = (
             f"A craft shop uses {a} {amount} to make {b} {product}. At this rate, "
             f"how many {amount} are needed to make {c} {product}?"
@@ -292,7 +268,7 @@ def rate_scaling(rng: random.Random, difficulty: Difficulty) -> Item:
     hours = Fraction(rng.randint(4, 18), 2)
     n = hours * 60 * b / m
     if n.denominator != 1:
-        raise Retry
+        raise Redraw
     n_int = int(n)
     stem = (
         f"A machine fills {b} bottles every {m} minutes. Working at this rate without "
@@ -463,7 +439,7 @@ def center_spread(rng: random.Random, difficulty: Difficulty) -> Item:
         ordered = sorted(values)
         median = ordered[3]
         if values[3] == median:
-            raise Retry
+            raise Redraw
         midrange = Fraction(ordered[0] + ordered[-1], 2)
         stem = f"The {what} are {_list_text(values)}. What is the median of these values?"
         work = (
@@ -494,7 +470,7 @@ def center_spread(rng: random.Random, difficulty: Difficulty) -> Item:
         m2 = m + rng.choice([-3, -2, -1, 1, 2, 3, 4])
         added = (n + 1) * m2 - n * m
         if not 0 < added < 1000:
-            raise Retry
+            raise Redraw
         stem = (
             f"The mean score of {n} players in a game is {m}. After one more player's score "
             f"is included, the mean of all {n + 1} scores is {m2}. What is the score of the "
@@ -528,7 +504,7 @@ def center_spread(rng: random.Random, difficulty: Difficulty) -> Item:
     d_mean = old_mean - new_mean
     d_med = old_med - new_med
     if d_med == d_mean:
-        raise Retry
+        raise Redraw
     both_more_mean = "The mean and the median both decrease, and the mean decreases by more."
     both_more_median = "The mean and the median both decrease, and the median decreases by more."
     mean_only = "The mean decreases, and the median does not change."
@@ -667,7 +643,7 @@ def frequency_chart(rng: random.Random, difficulty: Difficulty) -> Item:
     total = sum(v * c for v, c in zip(values, counts, strict=True))
     mean = Fraction(total, n)
     if _decimal_text(mean) is None or len(num(mean)) > 4:
-        raise Retry
+        raise Redraw
     products = " + ".join(f"{v}·{c}" for v, c in zip(values, counts, strict=True))
     stem = f"{intro} What is the mean number of {what} for these {n} {who}?"
     work = (
@@ -886,7 +862,7 @@ def two_way_table(rng: random.Random, difficulty: Difficulty) -> Item:
 
     def values_distinct(*fracs: Fraction) -> None:
         if len(set(fracs)) != len(fracs):
-            raise Retry
+            raise Redraw
 
     if difficulty == "easy":
         j = rng.randrange(2)
@@ -961,7 +937,7 @@ def two_way_table(rng: random.Random, difficulty: Difficulty) -> Item:
     # hard (SPR): condition on a column, no totals printed
     p = Fraction(cells[i][j], col_tot[j])
     if len(f"{p.numerator}/{p.denominator}") > 5:
-        raise Retry  # keep the fraction itself enterable
+        raise Redraw  # keep the fraction itself enterable
     stem = (
         f"{intro} One of the {who} {rel} {cols[j]} is selected at random. What is the "
         f"probability that the one selected is one of the {rows[i]}?"
@@ -1030,7 +1006,7 @@ def sample_estimate(rng: random.Random, difficulty: Difficulty) -> Item:
         big = rng.choice([2000, 2400, 3000, 4000, 4800, 6000, 8000, 12000])
         estimate = Fraction(k * big, n)
         if estimate.denominator != 1:
-            raise Retry
+            raise Redraw
         stem = (
             f"In a random sample of {n} {population}, {k} {opinion}. There are {big:,} "
             f"{population} in all. Based on the sample, about how many of all the {people} "

@@ -11,10 +11,10 @@ import math
 import random
 from fractions import Fraction
 
+from core.content.generators import Redraw
 from core.content.generators.data import (
     MINUS,
     Number,
-    Retry,
     frac,
     mcq,
     num,
@@ -43,7 +43,7 @@ def solid_measure(rng: random.Random, difficulty: Difficulty) -> Item:
         r = rng.randint(2, 9)
         h = rng.randint(2, 12)
         if h == r:
-            raise Retry
+            raise Redraw
         key = r * r * h
         unit = rng.choice(["centimeters", "inches", "meters", "feet"])
         thing = rng.choice(["water tank", "candle", "storage drum", "glass vase"])
@@ -298,7 +298,7 @@ def angle_relations(rng: random.Random, difficulty: Difficulty) -> Item:
         angle2 = angle1 if equal else 180 - angle1
         s = angle2 - r * x
         if angle1 == 90 or q == 0 or s == 0:
-            raise Retry
+            raise Redraw
         e1, e2 = _linear(p, q), _linear(r, s)
         if equal:
             kind = "alternate interior angles"
@@ -310,13 +310,13 @@ def angle_relations(rng: random.Random, difficulty: Difficulty) -> Item:
             kind = "same-side interior angles"
             relation = f"Same-side interior angles are supplementary: {e1[1:-1]} + {e2[1:-1]} = 180"
             if p == r:
-                raise Retry
+                raise Redraw
             wrong_x = Fraction(s - q, p - r)
             wrong_why = "sets the angles equal, but same-side interior angles add to 180°"
             third = (f"{angle2}°", f"is the measure of the other angle, {e2}°")
         wrong_angle = p * wrong_x + q
         if not (0 < wrong_angle < 180) or wrong_angle.denominator > 2:
-            raise Retry
+            raise Redraw
         stem = (
             f"Parallel lines m and n are cut by a transversal t. Two {kind} formed have "
             f"measures {e1}° and {e2}°. What is the measure of the angle with measure {e1}°?"
@@ -343,7 +343,7 @@ def angle_relations(rng: random.Random, difficulty: Difficulty) -> Item:
     de = rng.randint(3, 20)
     bc = Fraction(de * (ad + db), ad)
     if de == ad or bc.denominator not in (1, 2, 4):  # DE = AD would make BC = AB
-        raise Retry
+        raise Redraw
     stem = (
         f"In triangle ABC, point D lies on side AB and point E lies on side AC so that DE is "
         f"parallel to BC. If AD = {ad}, DB = {db} and DE = {de}, what is the length of BC?"
@@ -469,7 +469,7 @@ def right_triangle(rng: random.Random, difficulty: Difficulty) -> Item:
     opp, adj, hyp = a * k, b * k, c * k
     t = Fraction(a, b)
     if t.denominator != b:
-        raise Retry  # the triples are primitive, so this only guards the wording
+        raise Redraw  # the triples are primitive, so this only guards the wording
     side, side_value, other, other_value = rng.choice(
         [("BC", opp, "AC", adj), ("AC", adj, "BC", opp)]
     )
@@ -502,7 +502,7 @@ def trig_relations(rng: random.Random, difficulty: Difficulty) -> Item:
     if difficulty == "easy":
         k = rng.randint(5, 85)
         if k == 45:
-            raise Retry
+            raise Redraw
         func1, func2 = rng.choice([("sin", "cos"), ("cos", "sin")])
         stem = (
             f"In a right triangle, one acute angle measures x°, and {func1}(x°) = "
@@ -579,7 +579,7 @@ def trig_relations(rng: random.Random, difficulty: Difficulty) -> Item:
     b = alpha - a * x
     d = (90 - alpha) - c * x
     if b == 0 or d == 0 or a == c:
-        raise Retry
+        raise Redraw
     stem = (
         f"In the equation sin(({_linear(a, b)[1:-1]})°) = cos(({_linear(c, d)[1:-1]})°), both "
         "angle measures are between 0° and 90°. What is the value of x?"
@@ -612,7 +612,7 @@ def circle_parts(rng: random.Random, difficulty: Difficulty) -> Item:
         r = rng.randint(2, 18)
         key = Fraction(theta * 2 * r, 360)
         if key.denominator > 2:
-            raise Retry
+            raise Redraw
         stem = (
             f"In a circle with center O and radius {r}, points P and Q lie on the circle and "
             f"central angle POQ measures {theta}°. What is the length of the minor arc PQ?"
@@ -660,7 +660,7 @@ def circle_parts(rng: random.Random, difficulty: Difficulty) -> Item:
         theta = Fraction(p, q)  # times π
         key = Fraction(r * r) * theta / 2
         if key.denominator > 2:
-            raise Retry
+            raise Redraw
         unit = rng.choice(["centimeters", "inches", "meters"])
         stem = (
             f"A circle has a diameter of {d} {unit}. A sector of the circle has a central "
@@ -689,10 +689,10 @@ def circle_parts(rng: random.Random, difficulty: Difficulty) -> Item:
     k = rng.randint(-9, 9)
     r = rng.randint(2, 12)
     if h == 0 or k == 0:
-        raise Retry
+        raise Redraw
     big_d, big_e, big_f = -2 * h, -2 * k, h * h + k * k - r * r
     if big_f == 0:
-        raise Retry
+        raise Redraw
 
     def term(coef: int, var: str) -> str:
         sign = "+" if coef > 0 else MINUS
