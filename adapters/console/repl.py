@@ -2,8 +2,9 @@
 
 Questions show their options as ``[A] [B] [C] [D]`` and other buttons as
 numbers; typing ``b`` presses B, ``2`` presses the second button, anything
-else is sent as a message or a /command. Images are saved to files whose
-path is printed.
+else is sent as a message or a /command. Images and documents are saved to
+files whose path is printed; ``/command @FILE`` sends a file (``/sync
+@answers.json``).
 """
 
 from __future__ import annotations
@@ -87,7 +88,16 @@ class ConsoleChat:
             return Incoming(
                 "console", self.user, self.user, action=self.numbered[int(stripped) - 1]
             )
-        return Incoming.parse("console", self.user, stripped, display_name=self.user)
+        attachment = None
+        if stripped.startswith("/") and " @" in stripped:
+            # "/sync @answers.json": the terminal's way to send a file.
+            head, _, path = stripped.partition(" @")
+            file = Path(path.strip()).expanduser()
+            if file.is_file():
+                attachment, stripped = file.read_bytes(), head
+        return Incoming.parse(
+            "console", self.user, stripped, display_name=self.user, attachment=attachment
+        )
 
     def send(self, line: str) -> None:
         if line.strip():

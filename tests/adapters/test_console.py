@@ -90,3 +90,12 @@ def test_terminal_session(tmp_path: Path) -> None:
     finally:
         child.close(force=True)
     assert (tmp_path / "satprep.sqlite3").exists()
+
+
+def test_at_file_sends_an_attachment(tmp_path: Path) -> None:
+    chat = ConsoleChat(dispatcher=None, files_dir=tmp_path, write=lambda _: None, user="ada")  # type: ignore[arg-type]
+    answers = tmp_path / "answers.json"
+    answers.write_text('{"answers": []}')
+    incoming = chat.incoming(f"/sync @{answers}")
+    assert incoming.command == "sync" and incoming.attachment == b'{"answers": []}'
+    assert chat.incoming("/sync @nope.json").attachment is None  # no such file: plain text
