@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core.chat.errors import UserError
 from core.chat.messages import Incoming, Outgoing, Text
@@ -195,9 +195,9 @@ def _too_long(incoming: Incoming) -> bool:
 
 def _resolve_identity(s: Session, incoming: Incoming, now: datetime) -> Identity:
     identity = s.scalar(
-        select(Identity).where(
-            Identity.platform == incoming.platform, Identity.external_id == incoming.user_id
-        )
+        select(Identity)
+        .options(joinedload(Identity.user))  # one round trip for both rows
+        .where(Identity.platform == incoming.platform, Identity.external_id == incoming.user_id)
     )
     if identity is None:
         user = User(

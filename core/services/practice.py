@@ -85,12 +85,18 @@ def _answered(s: Session, session_id: str) -> list[tuple[Response, Question]]:
     )
 
 
-def provisional_theta(s: Session, session: PracticeSession, section: str) -> Estimate:
-    """EAP after this session's answers in ``section``, from the prior ability."""
+def provisional_theta(
+    s: Session,
+    session: PracticeSession,
+    section: str,
+    answered: list[tuple[Response, Question]] | None = None,
+) -> Estimate:
+    """EAP after this session's answers in ``section``, from the prior ability
+    (``answered``: the session's answers if the caller has them already)."""
     prior = prior_for(s, session.user_id, section)
     rows = [
         (r, q)
-        for r, q in _answered(s, session.session_id)
+        for r, q in (answered if answered is not None else _answered(s, session.session_id))
         if q.section == section and not r.is_pretest
     ]
     if not rows:
@@ -156,12 +162,13 @@ def next_question(
     session: PracticeSession,
     target_p: float,
     skills: list[str] | None = None,
+    answered: list[tuple[Response, Question]] | None = None,
 ) -> Question | None:
     """Choose the session's next question (none left: None)."""
     plan = session_plan(session)
     skills = skills or plan.skills
     section = SKILLS[skills[0]].section
-    theta = provisional_theta(s, session, section).theta
+    theta = provisional_theta(s, session, section, answered).theta
     seen = seen_question_ids(s, session.user_id)
     rng = random.Random(f"{session.session_id}:{len(seen)}")
     return pick(s, cache, skills, theta, seen, rng, rule=plan.rule, target_p=target_p)

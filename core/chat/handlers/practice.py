@@ -154,7 +154,8 @@ def _slot_skills(session: PracticeSession, n_done: int) -> list[str] | None:
 
 def ask(ctx: Context, session: PracticeSession) -> list[Outgoing]:
     """Send the session's next question, or its summary when it is done."""
-    done = len(practice.session_results(ctx.s, session.session_id))
+    answered = practice.session_results(ctx.s, session.session_id)
+    done = len(answered)
     total = session.target_count or 10
     if done >= total:
         return finish(ctx, session)
@@ -162,7 +163,12 @@ def ask(ctx: Context, session: PracticeSession) -> list[Outgoing]:
         q = review_question(ctx, session, done)
     else:
         q = practice.next_question(
-            ctx.s, pool_cache(ctx), session, target_success(ctx), skills=_slot_skills(session, done)
+            ctx.s,
+            pool_cache(ctx),
+            session,
+            target_success(ctx),
+            skills=_slot_skills(session, done),
+            answered=answered,
         )
     if q is None:
         return [
