@@ -173,6 +173,12 @@ def count_day(s: Session, user: User, now: datetime) -> StreakStep:
     whose reference makes it happen once.
     """
     today = local_today(user.timezone, now)
+    if user.last_active_date == today:
+        # Today already counted (this runs on every answer): nothing to change.
+        state = StreakState(
+            user.streak or 0, user.best_streak or 0, user.streak_freezes or 0, today
+        )
+        return StreakStep(state)
     before = state_before(s, user, today)
     step = advance(before, today)
     row = s.scalar(
