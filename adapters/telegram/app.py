@@ -200,9 +200,11 @@ class TelegramHandlers:
             return  # an anonymous voter chat, or a retracted vote
         found = self.renderer.poll_refs.get(answer.poll_id)
         if found is None:
-            log.info("telegram: answer to unknown poll %s ignored", answer.poll_id)
-            return
-        ref, chat_id = found
+            # Posted by another process (a restart, another webhook worker, the
+            # scheduler): the core knows the poll by the id the sender recorded.
+            ref, chat_id = answer.poll_id, str(answer.user.id)
+        else:
+            ref, chat_id = found
         group = chat_id.startswith("-")
         incoming = Incoming(
             PLATFORM,

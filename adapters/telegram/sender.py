@@ -24,7 +24,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.render import PollRefs, Renderer
 from core.chat.delivery import RetryLater, Unreachable
-from core.chat.messages import Outgoing
+from core.chat.messages import Outgoing, Poll
 from core.db.engine import Database
 from core.db.types import utcnow
 from core.services.identities import mark_unreachable, mark_unreachable_chat
@@ -45,6 +45,17 @@ def _mark_unreachable(db: Database, chat_id: str, now: datetime) -> bool:
 async def record_unreachable(db: Database, chat_id: str, now: datetime) -> bool:
     """Mark the identity behind ``chat_id`` unreachable (off the event loop)."""
     return await asyncio.to_thread(_mark_unreachable, db, chat_id, now)
+
+
+def _remember_poll(db: Database, ref: str, poll_id: str) -> None:
+    """Store a group quiz's Telegram poll id with its question of the day, so any
+    process can count the answers (they name only the poll id)."""
+    from core.services.groups import record_qotd_message
+
+    kind, _, qotd_id = ref.partition(":")
+    if kind == "qotd" and qotd_id.isdigit():
+        with db.uow() as s:
+            record_qotd_message(s, int(qotd_id), poll_id)
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -126,7 +137,9 @@ class TelegramSender:
     async def _send_one(self, chat_id: str, msg: Outgoing, group: bool) -> None:
         for attempt in range(self.network_retries + 1):
             try:
-                await self.renderer.render(chat_id, [msg], is_group=group)
+                sent = await self.renderer.render(chat_id, [msg], is_group=group)
+                if isinstance(msg, Poll) and sent and sent[-1].poll is not None:
+                    await asyncio.to_thread(_remember_poll, self.db, msg.ref, sent[-1].poll.id)
                 return
             except Forbidden as exc:
                 marked = await record_unreachable(self.db, chat_id, self.clock())

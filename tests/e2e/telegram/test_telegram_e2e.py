@@ -247,7 +247,8 @@ async def test_group_quiz_poll_and_answer(bot_factory: Any, app: Any) -> None:
                 "group",
             )
             await tg.send(tg.fake.poll_answer_update(ada, "unknown-poll", [1]))
-            assert stub.heard[-1] is answer  # an unknown poll reaches nobody
+            # A poll this process did not post: the core gets the poll id itself.
+            assert (stub.heard[-1].poll_ref, stub.heard[-1].chat_kind) == ("unknown-poll", "dm")
 
 
 # python-telegram-bot's own rate limiter reads RetryAfter.retry_after, which warns in 22.x.
@@ -436,3 +437,33 @@ async def test_group_admin_rights_come_from_telegram(tg: Bot) -> None:
         from core.db.models import StudyGroup
 
         assert str(s.scalars(select(StudyGroup.qotd_time)).one()) == "20:00:00"
+
+
+async def test_qotd_posted_by_the_scheduler_counts_answers_in_any_process(
+    bot_factory: Any, app: Any, fake: Any
+) -> None:
+    """The scheduler's sender posts the quiz; a bot process that never saw it
+    (empty memory, as after a restart or on another webhook worker) counts the vote."""
+    from core.db.models import QotdAnswer, StudyGroup
+    from core.services import groups
+
+    ada = fake.user(ADA, "Ada")
+    group = fake.group(-100888, "Dawn patrol")
+    async with bot_factory("polling") as tg:
+        await tg.say(ada, "/join", group)
+    with app.db.uow() as s:
+        group_id = s.scalars(select(StudyGroup.id)).one()
+        messages = groups.post_question_of_the_day(s, group_id, app.clock())
+    sender = build_sender(telegram_settings(fake, "polling"), app)
+    sender.pacer = Pacer(dm_interval=0, group_interval=0)
+    try:
+        await sender.send("-100888", messages)
+    finally:
+        await sender.close()
+    poll = fake.sent_to(-100888)[-1]["poll"]
+    right = poll["correct_option_ids"][0]
+    async with bot_factory("polling") as tg:  # a fresh process: nothing in memory
+        await tg.send(fake.poll_answer_update(ada, poll["id"], [right]))
+    with app.db.uow() as s:
+        (answer,) = s.scalars(select(QotdAnswer)).all()
+        assert answer.correct
