@@ -66,7 +66,7 @@ def test_terminal_session(tmp_path: Path) -> None:
             child.sendline("skip")
         child.expect("You're set")
         child.expect("you>")
-        child.sendline("/practice algebra")
+        child.sendline("/practice transitions")  # Reading and Writing: always four choices
         child.expect(r"Q 1/10")
         child.expect(r"\[A\]\s+\[B\]\s+\[C\]\s+\[D\]")
         child.expect("you>")
