@@ -61,6 +61,9 @@ REJECTED = (
 )
 
 
+MAX_DOCUMENT_BYTES = 1_000_000
+
+
 class TelegramConfigError(Exception):
     """The Telegram settings cannot work; the message names the key to fix."""
 
@@ -128,6 +131,31 @@ class TelegramHandlers:
         )
         out = await self.dispatch(incoming)
         await self.reply(message.chat.id, out, None, incoming.chat_kind == "group")
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A file in a private chat (e.g. answers made offline, for /sync): its
+        caption is the command (default /sync), its bytes the attachment."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None or user.is_bot or message.document is None:
+            return
+        doc = message.document
+        if doc.file_size is not None and doc.file_size > MAX_DOCUMENT_BYTES:
+            await self.reply(
+                message.chat.id, [Text("That file is too large: send at most 1 MB.")], None, False
+            )
+            return
+        data = bytes(await (await context.bot.get_file(doc.file_id)).download_as_bytearray())
+        incoming = Incoming.parse(
+            PLATFORM,
+            str(user.id),
+            message.caption or "/sync",
+            event_id=str(update.update_id),
+            attachment=data,
+            **_who(user),
+            **_where(message.chat),
+        )
+        out = await self.dispatch(incoming)
+        await self.reply(message.chat.id, out, None, False)
 
     async def is_admin(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int
@@ -337,6 +365,11 @@ def build_application(
     )
     application.add_handler(
         MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, handlers.on_message)
+    )
+    application.add_handler(
+        MessageHandler(
+            new_messages & filters.Document.ALL & filters.ChatType.PRIVATE, handlers.on_document
+        )
     )
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(PollAnswerHandler(handlers.on_poll_answer))

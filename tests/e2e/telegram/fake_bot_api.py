@@ -141,6 +141,7 @@ class FakeBotApi:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] | None = None
         self.chat_member_status = "member"
+        self.files: dict[str, bytes] = {}  # file_id → content, for getFile and downloads
         self.closing = False  # answer long polls at once (lets a test stop the bot fast)
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
@@ -160,7 +161,7 @@ class FakeBotApi:
         self._changed = asyncio.Condition()
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._endpoint)
-        app.router.add_route("*", "/file/bot{token}/{path:.*}", self._not_found)
+        app.router.add_route("*", "/file/bot{token}/{path:.*}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -170,6 +171,13 @@ class FakeBotApi:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes, as the Bot API's file server gives them after getFile."""
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return await self._not_found(request)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -325,6 +333,31 @@ class FakeBotApi:
             "data": data,
         }
         return self._update(callback_query=query)
+
+    def document_update(
+        self, user: dict[str, Any], content: bytes, file_name: str, caption: str | None = None
+    ) -> dict[str, Any]:
+        """A file a person sent (kept for getFile and the download)."""
+        chat = self.chats[user["id"]]
+        file_id = f"doc{next(self._ids)}"
+        self.files[file_id] = content
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_name": file_name,
+                "mime_type": "application/json",
+                "file_size": len(content),
+            },
+        }
+        if caption:
+            message["caption"] = caption
+        self.messages[(chat["id"], message["message_id"])] = message
+        return self._update(message=message)
 
     def poll_answer_update(
         self, user: dict[str, Any], poll_id: str, option_ids: list[int]
@@ -640,6 +673,17 @@ class FakeBotApi:
                 poll["explanation"] = explanation
         self.polls[poll["id"]] = poll
         return self._new_message(chat, params, poll=poll)
+
+    def _m_getfile(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": f"documents/{file_id}",
+        }
 
     def _m_getchatmember(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         self._chat(params)

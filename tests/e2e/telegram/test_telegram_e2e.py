@@ -467,3 +467,29 @@ async def test_qotd_posted_by_the_scheduler_counts_answers_in_any_process(
     with app.db.uow() as s:
         (answer,) = s.scalars(select(QotdAnswer)).all()
         assert answer.correct
+
+
+async def test_a_json_file_syncs_offline_answers(tg: Bot) -> None:
+    """A file sent in the private chat is the /sync attachment (caption: the command)."""
+    import json
+
+    from core.db.models import WorksheetItem
+
+    ada = tg.fake.user(ADA, "Ada")
+    calls = await tg.say(ada, "/worksheet transitions 2")
+    assert ok(calls, "sendDocument")
+    with tg.app.db.uow() as s:
+        items = s.scalars(select(WorksheetItem).order_by(WorksheetItem.position)).all()
+        keys = {i.question_id: s.get(Question, i.question_id).correct_answer[0] for i in items}  # type: ignore[union-attr]
+    answers = [
+        {"client_id": f"phone-{n}", "question_id": qid, "answer": key}
+        for n, (qid, key) in enumerate(keys.items())
+    ]
+    body = json.dumps({"answers": answers}).encode()
+    calls = await tg.send(tg.fake.document_update(ada, body, "answers.json", caption="/sync"))
+    assert ok(calls, "getFile")
+    assert tg.count(Response) == 2
+    calls = await tg.send(tg.fake.document_update(ada, body, "answers.json"))  # again, no caption
+    assert tg.count(Response) == 2  # a repeat changes nothing
+    calls = await tg.send(tg.fake.document_update(ada, b"{not json", "broken.json"))
+    assert "valid JSON" in texts(calls) and tg.count(Response) == 2
