@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from core.content.figures import validate_figure
 from core.content.generators import by_skill, make
 from core.content.item import Item
 from core.content.loader import load_items
-from core.content.mathtext import has_latex
 from core.content.spr import check_spr, valid_key
+from core.content.taxonomy import skills_of
+from tests.content.generator_shape import assert_item_shape
 
 SEEDS = range(200)
 DIFFICULTIES = ("easy", "medium", "hard")
+SKILLS = tuple(k.code for k in skills_of("data_analysis"))
 NAMES = (
     "rate_scaling",
     "percent_change",
@@ -74,29 +75,8 @@ def student_texts(item: Item) -> list[str]:
 
 
 def check_common(item: Item) -> None:
-    """The quality bar every item meets, whatever its skill."""
-    for text in student_texts(item):
-        assert not has_latex(text), (item.id, text)
-        assert "**" not in text and "^" not in text and "*" not in text, (item.id, text)
-        assert not re.search(r"(?<![\w/°])-\d", text), f"ASCII minus in {item.id}: {text}"
-    assert len(item.hints) == 3
-    if item.type == "mcq":
-        assert sorted(item.choices) == ["A", "B", "C", "D"]
-        assert len(set(item.choices.values())) == 4, item.choices
-        assert item.key in item.choices
-        for letter in "ABCD":
-            assert f"Choice {letter} " in item.explanation
-        answer = key_text(item)
-    else:
-        assert not item.choices
-        answer = item.key[0]
-    # A hint may set up the last step but never states the result (unless the
-    # number is already in the stem, where stating it gives nothing away).
-    if answer not in item.stem:
-        for hint in item.hints:
-            assert not hint.rstrip(".").endswith(f"= {answer}"), (item.id, hint)
-    if item.figure is not None:
-        assert validate_figure(item.figure) == [], (item.id, item.figure)
+    """The quality bar every generated item meets (tests/content/generator_shape.py)."""
+    assert_item_shape(item, SKILLS, item.difficulty)
 
 
 # -- independent solvers -------------------------------------------------------

@@ -14,14 +14,15 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from core.content.figures import validate_figure
 from core.content.generators import by_skill, make
 from core.content.item import Item
-from core.content.mathtext import has_latex
-from core.content.spr import check_spr, valid_key
+from core.content.spr import check_spr
+from core.content.taxonomy import skills_of
+from tests.content.generator_shape import assert_item_shape
 
 SEEDS = range(200)
 DIFFICULTIES = ("easy", "medium", "hard")
+SKILLS = tuple(k.code for k in skills_of("geometry_trig"))
 NAMES = (
     "solid_measure",
     "composite_area",
@@ -64,29 +65,8 @@ def key_text(item: Item) -> str:
 
 
 def check_common(item: Item) -> None:
-    """The quality bar every item meets, whatever its skill."""
-    for text in [item.stem, item.explanation, *item.hints, *item.choices.values()]:
-        assert not has_latex(text), (item.id, text)
-        assert "**" not in text and "^" not in text and "*" not in text, (item.id, text)
-        assert not re.search(r"(?<![\w/°])-\d", text), f"ASCII minus in {item.id}: {text}"
-    assert len(item.hints) == 3
-    if item.type == "mcq":
-        assert sorted(item.choices) == ["A", "B", "C", "D"]
-        assert len(set(item.choices.values())) == 4, item.choices
-        assert item.key in item.choices
-        for letter in "ABCD":
-            assert f"Choice {letter} " in item.explanation
-        answer = key_text(item)
-    else:
-        assert not item.choices and isinstance(item.key, list) and item.key
-        for entry in item.key:
-            assert valid_key(entry) is None, (item.id, entry)
-        answer = item.key[0]
-    if answer not in item.stem:
-        for hint in item.hints:
-            assert not hint.rstrip(".").endswith(f"= {answer}"), (item.id, hint)
-    if item.figure is not None:
-        assert validate_figure(item.figure) == [], (item.id, item.figure)
+    """The quality bar every generated item meets (tests/content/generator_shape.py)."""
+    assert_item_shape(item, SKILLS, item.difficulty)
 
 
 # -- independent solvers -------------------------------------------------------

@@ -1266,7 +1266,9 @@ def linear_system_special(rng: random.Random, difficulty: Difficulty) -> Item:
     hints = [
         "Think of the lines: when do two lines never meet, or coincide?",
         "Find the number that turns the first equation's y-coefficient into the second's.",
-        f"Worked first step: {num(b2)} ÷ {par(b)} = {num(s)}.",
+        # Not the quotient itself: when the x-coefficient is 1 it is the answer.
+        f"Worked first step: write the ratio of the y-coefficients, {num(b2)}/{par(b)}; "
+        "the x-coefficients must share it; then compare the constants.",
     ]
     return build_item(
         rng,
