@@ -40,11 +40,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def is_postgres(engine: Engine) -> bool:
-    """True when the engine talks to PostgreSQL."""
-    return engine.dialect.name == "postgresql"
-
-
 class Database:
     """An engine and its session factory; ``uow()`` is one transaction."""
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.chat.errors import UserError
-from core.db.models import Identity, LinkCode, StudentLink, TutorAction, User
+from core.db.models import LinkCode, StudentLink, TutorAction, User
 
 CODE_TTL = timedelta(hours=48)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -166,9 +166,3 @@ def unlink(s: Session, caller: User, ref: str) -> str:
             s.delete(link)
             return f"You are no longer linked to {display(student)}."
     raise UserError("No link by that name. /links shows who is linked to you.")
-
-
-def identity_label(s: Session, user_id: str) -> str:
-    """A short label of where a user chats (for tutor lists)."""
-    platforms = sorted(set(s.scalars(select(Identity.platform).where(Identity.user_id == user_id))))
-    return "/".join(platforms)

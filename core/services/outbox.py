@@ -16,7 +16,7 @@ path sends a row exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -256,8 +256,3 @@ def mark_unreachable(s: Session, notification_id: int, worker: str, now: datetim
         return
     row.status = "failed"
     row.last_error = "unreachable: the user blocked the bot or closed their messages"
-
-
-def local_time_passed(user_tz: str, at: time, now: datetime) -> bool:
-    """True when the user's local clock shows ``at`` or later today."""
-    return now.astimezone(ZoneInfo(user_tz)).time() >= at

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.content.taxonomy import DOMAINS, SKILLS, Domain, Skill, domains_of, skills_of
+from core.content.taxonomy import SKILLS, Domain, Skill, domains_of, skills_of
 from core.db.models import PracticeSession, Proficiency, Question, Response, User
 from core.irt.estimate import Estimate, estimate_ability, group_abilities
 from core.services.questions import Checked, PoolCache, seen_question_ids
@@ -271,6 +271,3 @@ def update_proficiencies(
 def session_results(s: Session, session_id: str) -> list[tuple[Response, Question]]:
     """The session's answers with their questions, in order."""
     return _answered(s, session_id)
-
-
-__all__ = ["DOMAINS", "active_session", "record", "start", "next_question", "update_proficiencies"]

@@ -16,7 +16,7 @@ from core.chat.render import (
     topic_line,
 )
 from core.chat.tokens import Pressed, button_payload, new_token
-from core.content.taxonomy import DOMAINS, SECTION_NAMES, SKILLS, Domain, Skill, find_topic
+from core.content.taxonomy import DOMAINS, SECTION_NAMES, SKILLS, find_topic
 from core.db.models import PracticeSession, Question, ReviewCard
 from core.irt.scale import section_score
 from core.services import events, practice, review
@@ -366,7 +366,3 @@ def stop_cmd(ctx: Context) -> list[Outgoing]:
         session.current_question_id = None
         return [Text("Stopped. Nothing was answered, so nothing was recorded.")]
     return finish(ctx, session)
-
-
-def describe_topic(found: Domain | Skill) -> str:
-    return found.name
