@@ -14,7 +14,16 @@ and grid point, the expected number of examinees (n) and of correct answers
   them; on 200 items × 5,000 examinees learning it cut RMSE(b) from .107 to
   .098, and from .206 to .140 when c varies widely;
 - b ~ normal(``b_prior``), default (0, 2);
-- c ~ Beta(``c_prior``), default Beta(5, 17) (mean .23, as for 4-option items).
+- c ~ Beta(``c_prior``), default Beta(5, 17) (mode .2, mean .23, as for
+  4-option items). With ``empirical_c_prior`` (default) and at least 100 free
+  items, the prior's spread is learned each cycle and its mode kept: the
+  spread is the estimates' mean squared distance from the mode plus their
+  mean posterior variance (the EM update of a random-effects variance), its
+  strength α + β kept between half the given one and 100. Items whose c
+  truly differ little are then pooled harder; on 200 items × 5,000 examinees
+  (c ~ U(.1, .3)) it cut RMSE(c) from .039 to .034 and RMSE(b) from .098 to
+  .087. The mode is not learned: with few items the mean of the estimates
+  drifts with a and b (it did, to .16 on 30 items whose c averaged .20).
 
 Missing answers (NaN or a negative code) are the normal case: they simply do
 not enter the sums. Anchor items (``fixed``) keep their parameters; when
@@ -41,6 +50,8 @@ from core.irt.model import EPS, BoolArray, FloatArray
 
 EMPIRICAL_MIN_ITEMS = 20
 """Free items needed before the prior on a is learned from the bank (see ``empirical_a_prior``)."""
+EMPIRICAL_C_MIN_ITEMS = 100
+"""Free items needed before the spread of the prior on c is learned (see ``empirical_c_prior``)."""
 A_BOUNDS = (0.1, 6.0)
 B_BOUNDS = (-7.0, 7.0)
 C_BOUNDS = (1e-4, 0.6)
@@ -145,6 +156,22 @@ def _prior_terms(
     return grad, curv, total
 
 
+def _learned_beta(
+    c: FloatArray, post_var: FloatArray, centre: float, given_strength: float
+) -> tuple[float, float]:
+    """Beta(α, β) with mode ``centre`` whose spread matches the bank's c.
+
+    Spread = the estimates' mean squared distance from the centre plus their
+    mean posterior variance: the EM update of a random-effects variance. The
+    strength α + β stays between half the given prior's and 100.
+    """
+    v = float(np.mean((c - centre) ** 2) + np.mean(post_var))
+    # A Beta of strength n = α + β has variance ≈ m(1 - m)/(n + 1); with the
+    # mode held at the centre, α - 1 = centre·(n - 2).
+    n = float(np.clip(centre * (1 - centre) / max(v, 1e-6) - 1.0, given_strength / 2, 100.0))
+    return 1.0 + centre * (n - 2.0), 1.0 + (1.0 - centre) * (n - 2.0)
+
+
 def _information(
     theta: FloatArray, n: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -168,6 +195,7 @@ def calibrate(
     newton_steps: int = 2,
     estimate_population: bool | None = None,
     empirical_a_prior: bool = True,
+    empirical_c_prior: bool = True,
 ) -> Calibration:
     """Calibrate 3PL items from a sparse examinees × items response matrix.
 
@@ -175,7 +203,8 @@ def calibrate(
     starting (a, b, c) for every item (needed for anchors; for new items,
     e.g. b from the authored difficulty); ``fixed``: boolean mask of anchor
     items held at ``init``. ``empirical_a_prior`` learns the prior on a from
-    the bank (module docstring). Raises ValueError naming the item when a free
+    the bank, ``empirical_c_prior`` the spread of the prior on c (module
+    docstring). Raises ValueError naming the item when a free
     item has fewer than ``min_responses`` answers. Stops when no parameter
     moves more than ``tolerance`` in an EM cycle.
     """
@@ -194,6 +223,7 @@ def calibrate(
             newton_steps,
             estimate_population,
             empirical_a_prior,
+            empirical_c_prior,
         )
 
 
@@ -211,6 +241,7 @@ def _calibrate(
     newton_steps: int,
     estimate_population: bool | None,
     empirical_a_prior: bool,
+    empirical_c_prior: bool,
 ) -> Calibration:
     x, m = _as_matrix(responses)
     # The two big products run in float32: answers are 0/1 (exact), and a
@@ -243,6 +274,9 @@ def _calibrate(
     free = ~fixed_mask
     n_free = int(free.sum())
     a_prior_sd = a_prior[1]
+    c_prior_strength = c_prior[0] + c_prior[1]
+    c_centre = (c_prior[0] - 1) / (c_prior[0] + c_prior[1] - 2)
+    c_post_var: FloatArray | None = None
     theta = np.linspace(-4.0, 4.0, n_quadrature)
     mu, sigma = 0.0, 1.0
     converged = False
@@ -274,6 +308,8 @@ def _calibrate(
         if empirical_a_prior and n_free >= EMPIRICAL_MIN_ITEMS:
             log_a = np.log(a[free])
             a_prior = (float(log_a.mean()), float(np.clip(log_a.std(), 0.2, a_prior_sd)))
+        if empirical_c_prior and n_free >= EMPIRICAL_C_MIN_ITEMS and c_post_var is not None:
+            c_prior = _learned_beta(c[free], c_post_var, c_centre, c_prior_strength)
         # M-step: Fisher scoring on all free items at once.
         old = np.stack([a, b, c], axis=1)
         for _ in range(newton_steps):
@@ -285,6 +321,7 @@ def _calibrate(
             score = np.einsum("jq,jqk->jk", (rf - nf * p) * w, grad) + pg
             info = info + pc[:, :, None] * np.eye(3)
             step = np.linalg.solve(info, score[..., None])[..., 0]
+            c_post_var = np.linalg.inv(info)[:, 2, 2]
             step = np.clip(step, -MAX_STEP, MAX_STEP)
             a[free] = np.clip(af + step[:, 0], *A_BOUNDS)
             b[free] = np.clip(bf + step[:, 1], *B_BOUNDS)

@@ -93,3 +93,32 @@ def test_all_right_and_all_wrong_items_stay_finite() -> None:
     x[:, 1] = 0.0
     cal = calibrate(x)
     assert np.all(np.isfinite(cal.a)) and np.all(np.isfinite(cal.b)) and np.all(np.isfinite(cal.c))
+
+
+def test_learned_c_prior_keeps_its_mode_and_follows_the_spread() -> None:
+    from core.irt.calibrate import _learned_beta
+
+    tight = _learned_beta(np.full(200, 0.2), np.full(200, 0.0001), centre=0.2, given_strength=22)
+    wide = _learned_beta(np.linspace(0.05, 0.35, 200), np.full(200, 0.0001), 0.2, 22)
+    for alpha, beta in (tight, wide):
+        assert (alpha - 1) / (alpha + beta - 2) == pytest.approx(0.2)  # the mode stays put
+    # Bank c's all alike: a strong prior (capped at 100); spread out: a weaker one.
+    assert sum(tight) == pytest.approx(100)
+    assert sum(wide) < 40
+
+
+def test_learning_the_c_prior_spread_helps_a_bank_of_alike_guessing() -> None:
+    # 150 items whose c all lie near .2: the learned prior is tighter than
+    # Beta(5, 17) and recovers c better; a and b do not get worse.
+    rng = np.random.default_rng(11)
+    n_items = 150
+    a = rng.uniform(0.8, 2.2, n_items)
+    b = rng.normal(0, 1, n_items)
+    c = rng.uniform(0.17, 0.23, n_items)
+    theta = rng.normal(0, 1, 2500)
+    x = (rng.random((2500, n_items)) < probability(theta, a, b, c)).astype(float)
+    learned = calibrate(x)
+    fixed = calibrate(x, empirical_c_prior=False)
+    assert rmse(learned.c, c) < 0.8 * rmse(fixed.c, c)
+    assert rmse(learned.b, b) <= rmse(fixed.b, b) + 0.01
+    assert rmse(learned.a, a) <= rmse(fixed.a, a) + 0.01
