@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from core.chat.errors import UserError
@@ -29,6 +29,16 @@ from core.db.types import utcnow
 log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on our side and nothing was saved. Please try again."
+# The connection to the database dropped while the event was being committed:
+# the retry found it stored (SAVED_REPLY_LOST), or could not tell (UNSURE).
+SAVED_REPLY_LOST = (
+    "Got it, that was saved, but my connection to the database dropped before I could "
+    "answer. Sorry! Send /help if you're not sure where you were."
+)
+UNSURE = (
+    "Sorry, my connection to the database dropped while I was saving that, so I can't "
+    "tell whether it was saved. Please try again in a moment."
+)
 MAX_INPUT = 4000
 
 
@@ -142,25 +152,62 @@ class Dispatcher:
         """Handle one event; never raises for bad input, and never half-commits."""
         if _too_long(incoming):
             return [Text("That message is too long for me. Please keep it under 4,000 characters.")]
+        what = incoming.command or ("action" if incoming.action else "text")
         try:
             return self._handle(incoming)
-        except _Duplicate:
-            return []
+        except _Duplicate as dup:
+            # A redelivered event is ignored; but when this very call lost its
+            # connection during COMMIT and the retry found the event stored, the
+            # person never saw the reply: tell them it was saved.
+            return [Text(SAVED_REPLY_LOST)] if dup.args and dup.args[0] else []
         except UserError as exc:
             # A refused button press is shown only to the presser where the
             # platform can (a group must not see someone's stale click).
             return [Text(exc.message, private=incoming.action is not None)]
+        except _Unsure as exc:
+            log.warning(
+                "database connection lost while committing %s event from %s:%s (%s)",
+                what, incoming.platform, incoming.user_id, _first_line(exc.__cause__),
+            )  # fmt: skip
+            return [Text(UNSURE)]
+        except DBAPIError as exc:
+            # Lost or refused connections (a restart, a failover) come in bursts
+            # and say all there is in their first line; anything else is a bug.
+            if exc.connection_invalidated or (
+                isinstance(exc, OperationalError) and exc.statement is None
+            ):
+                log.warning(
+                    "database unavailable for %s event from %s:%s: %s",
+                    what, incoming.platform, incoming.user_id, _first_line(exc),
+                )  # fmt: skip
+            else:
+                log.exception(
+                    "handling %s event from %s:%s failed", what, incoming.platform, incoming.user_id
+                )
+            return [Text(SORRY)]
         except Exception:
             log.exception(
-                "handling %s event from %s:%s failed",
-                incoming.command or ("action" if incoming.action else "text"),
-                incoming.platform,
-                incoming.user_id,
+                "handling %s event from %s:%s failed", what, incoming.platform, incoming.user_id
             )
             return [Text(SORRY)]
 
     def _handle(self, incoming: Incoming) -> list[Outgoing]:
-        for attempt in range(2):
+        """Run the event in one transaction, again once after each of two failures:
+
+        * an :class:`IntegrityError`: two first contacts of one person raced
+          to create the user; the second attempt finds the row the first made;
+        * a lost connection (SQLAlchemy reports ``connection_invalidated``: a
+          pooled connection the server closed, e.g. after a restart, with or
+          without ``pool_pre_ping``). Before COMMIT the transaction died with
+          the connection, so a fresh attempt is safe. During COMMIT the outcome
+          is unknown: the attempt is repeated only when the event has an id,
+          whose InboundEvent row then tells (stored: :data:`SAVED_REPLY_LOST`);
+          without an id it could be applied twice, so the person is told
+          (:data:`UNSURE`).
+        """
+        raced = reconnected = uncertain = False
+        while True:
+            committing = False
             try:
                 with self.app.db.uow() as s:
                     now = self.app.clock()
@@ -169,36 +216,63 @@ class Dispatcher:
                         try:
                             s.flush()
                         except IntegrityError:
-                            raise _Duplicate() from None
+                            raise _Duplicate(uncertain) from None
+                        uncertain = False  # not stored before: the lost COMMIT did not land
                     identity = _resolve_identity(s, incoming, now)
                     ctx = Context(s, identity.user, identity, incoming, now, self.app)
                     try:
-                        return _route(ctx)
+                        out = _route(ctx)
                     except UserError:
                         s.rollback()
                         raise
-            except IntegrityError:
-                # Two first contacts of one person raced to create the user;
-                # the second attempt finds the row the first one made.
-                if attempt == 1:
-                    raise
-        raise AssertionError("unreachable")
+                    s.flush()  # what is left to send is the COMMIT itself
+                    committing = True
+                return out
+            except DBAPIError as exc:
+                if exc.connection_invalidated and not reconnected:
+                    if committing and incoming.event_id is None:
+                        raise _Unsure() from exc
+                    reconnected = True
+                    uncertain = uncertain or committing
+                    log.warning("database connection lost (%s); retrying once", _first_line(exc))
+                    continue
+                if isinstance(exc, IntegrityError) and not raced:
+                    raced = True
+                    continue
+                if uncertain or (committing and exc.connection_invalidated):
+                    raise _Unsure() from exc
+                raise
 
 
 class _Duplicate(Exception):
     pass
 
 
+class _Unsure(Exception):
+    """The connection was lost during COMMIT and the outcome could not be learned."""
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().split("\n", 1)[0][:200]
+
+
 def _too_long(incoming: Incoming) -> bool:
     return len(incoming.text or "") > MAX_INPUT or len(incoming.args) > MAX_INPUT
 
 
-def _resolve_identity(s: Session, incoming: Incoming, now: datetime) -> Identity:
-    identity = s.scalar(
-        select(Identity)
-        .options(joinedload(Identity.user))  # one round trip for both rows
-        .where(Identity.platform == incoming.platform, Identity.external_id == incoming.user_id)
+_IDENTITY = (
+    select(Identity)
+    .options(joinedload(Identity.user))  # one round trip for both rows
+    .where(
+        Identity.platform == bindparam("platform"),
+        Identity.external_id == bindparam("external_id"),
     )
+)
+"""Built once: every event runs it (building a statement costs as much as running it)."""
+
+
+def _resolve_identity(s: Session, incoming: Incoming, now: datetime) -> Identity:
+    identity = s.scalar(_IDENTITY, {"platform": incoming.platform, "external_id": incoming.user_id})
     if identity is None:
         user = User(
             display_name=(incoming.display_name or incoming.username or "")[:64], created_at=now

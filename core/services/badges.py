@@ -25,9 +25,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.content.taxonomy import SKILLS
-from core.db.models import Badge, Response, User
+from core.db.models import Badge, Proficiency, Response, User
 from core.services.events import AnswerRecorded, Event, SessionFinished, TestFinished
-from core.services.practice import latest_proficiency
+from core.services.practice import latest_proficiencies
+from core.services.questions import seen_question_ids
 
 MASTERY_THETA = 1.5
 MASTERY_MIN_ANSWERS = 10
@@ -35,13 +36,19 @@ MASTERY_MIN_ANSWERS = 10
 
 @dataclass(frozen=True)
 class BadgeRule:
-    """A badge: its stored name, what the student reads, and when it is earned."""
+    """A badge: its stored name, what the student reads, and when it is earned.
+
+    ``possible`` is a cheap necessary condition checked first (no query, or
+    one the event needs anyway): every answer runs the rules, and most of the
+    time nothing can be earned.
+    """
 
     name: str
     title: str
     description: str
     on: tuple[type, ...]
     earned: Callable[[Session, User, Event], bool]
+    possible: Callable[[Session, User, Event], bool] | None = None
 
 
 def _answered(s: Session, user: User) -> int:
@@ -61,6 +68,12 @@ def _answered(s: Session, user: User) -> int:
 
 def _questions(n: int) -> Callable[[Session, User, Event], bool]:
     return lambda s, user, event: _answered(s, user) >= n
+
+
+def _seen_at_least(n: int) -> Callable[[Session, User, Event], bool]:
+    # Questions with a response (skips too): at least as many as answered ones,
+    # and the next question's selection reads the same set in this transaction.
+    return lambda s, user, event: len(seen_question_ids(s, user.user_id)) >= n
 
 
 def _streak(n: int) -> Callable[[Session, User, Event], bool]:
@@ -83,12 +96,21 @@ def _score(n: int) -> Callable[[Session, User, Event], bool]:
 
 def _mastery(code: str) -> Callable[[Session, User, Event], bool]:
     def check(s: Session, user: User, event: Event) -> bool:
-        row = latest_proficiency(s, user.user_id, "skill", code)
+        row = _skill_estimates(s, user.user_id).get(code)
         return row is not None and row.theta >= MASTERY_THETA and row.n_items >= MASTERY_MIN_ANSWERS
 
     return check
 
 
+def _skill_estimates(s: Session, user_id: str) -> dict[str, Proficiency]:
+    """The newest estimate of every skill, read once per evaluation (29 rules ask)."""
+    memo = s.info.setdefault(_SKILL_MEMO, {})
+    if user_id not in memo:
+        memo[user_id] = latest_proficiencies(s, user_id, "skill")
+    return memo[user_id]  # type: ignore[no-any-return]
+
+
+_SKILL_MEMO = "badges.skill_estimates"
 ENDS = (SessionFinished, TestFinished)
 
 RULES: tuple[BadgeRule, ...] = (
@@ -99,10 +121,29 @@ RULES: tuple[BadgeRule, ...] = (
         (SessionFinished,),
         _first_diagnostic,
     ),
-    BadgeRule("streak_7", "7-day streak", "Seven days in a row.", (AnswerRecorded,), _streak(7)),
-    BadgeRule("streak_30", "30-day streak", "A month in a row.", (AnswerRecorded,), _streak(30)),
     BadgeRule(
-        "streak_100", "100-day streak", "A hundred days in a row.", (AnswerRecorded,), _streak(100)
+        "streak_7",
+        "7-day streak",
+        "Seven days in a row.",
+        (AnswerRecorded,),
+        _streak(7),
+        _streak(7),
+    ),
+    BadgeRule(
+        "streak_30",
+        "30-day streak",
+        "A month in a row.",
+        (AnswerRecorded,),
+        _streak(30),
+        _streak(30),
+    ),
+    BadgeRule(
+        "streak_100",
+        "100-day streak",
+        "A hundred days in a row.",
+        (AnswerRecorded,),
+        _streak(100),
+        _streak(100),
     ),
     BadgeRule(
         "questions_100",
@@ -110,6 +151,7 @@ RULES: tuple[BadgeRule, ...] = (
         "100 questions answered.",
         (AnswerRecorded,),
         _questions(100),
+        _seen_at_least(100),
     ),
     BadgeRule(
         "questions_1000",
@@ -117,6 +159,7 @@ RULES: tuple[BadgeRule, ...] = (
         "1000 questions answered.",
         (AnswerRecorded,),
         _questions(1000),
+        _seen_at_least(1000),
     ),
     BadgeRule(
         "first_full_test",
@@ -165,13 +208,20 @@ def award_badge(s: Session, user_id: str, name: str, now: datetime) -> bool:
 
 def evaluate(s: Session, user: User, event: Event, now: datetime) -> list[str]:
     """Award every badge ``event`` earns; the announcement lines of the new ones."""
-    have = earned_names(s, user.user_id)
+    have: set[str] | None = None
     lines = []
     for rule in RULES:
-        if rule.name in have or not isinstance(event, rule.on):
+        if not isinstance(event, rule.on):
+            continue
+        if rule.possible is not None and not rule.possible(s, user, event):
+            continue
+        if have is None:
+            have = earned_names(s, user.user_id)
+        if rule.name in have:
             continue
         if rule.earned(s, user, event) and award_badge(s, user.user_id, rule.name, now):
             lines.append(f"🏅 New badge: {rule.title}! {rule.description}")
+    s.info.pop(_SKILL_MEMO, None)
     return lines
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ from core.services.events import AnswerRecorded, SessionFinished, TestFinished, 
 from core.services.points import POINTS_BY_DIFFICULTY
 from core.services.practice import latest_proficiency
 from core.services.profile import local_today
+from core.services.questions import seen_question_ids
 
 TOO_EASY_P = 0.9
 TOO_EASY_DAILY_CAP = 20
@@ -89,40 +91,61 @@ def _local_day_bounds(user: User, now: datetime) -> tuple[datetime, datetime]:
 def points_for_answer(
     s: Session, user: User, response: Response, q: Question, session_kind: str, now: datetime
 ) -> int:
-    """:func:`answer_points` with its inputs read from the database.
-
-    The student's level is their newest section estimate (θ = 0 before any);
-    today's too-easy count is judged at that same θ.
-    """
+    """:func:`answer_points` for a stored response, its inputs read from the database."""
     if not response.correct:
         return 0
-    before = s.scalar(
-        select(Response.id)
-        .where(
-            Response.user_id == user.user_id,
-            Response.question_id == q.question_id,
-            Response.id != response.id,
-            Response.timestamp <= response.timestamp,
+    return points_before_storing(s, user, q, session_kind, now, exclude=response.id)
+
+
+def points_before_storing(
+    s: Session,
+    user: User,
+    q: Question,
+    session_kind: str,
+    now: datetime,
+    exclude: int | None = None,
+) -> int:
+    """The points a right answer to ``q`` earns, read before its response is stored.
+
+    The student's level is their newest section estimate (θ = 0 before any);
+    today's too-easy count is judged at that same θ. ``exclude``: the
+    response being judged, when it is stored already.
+    """
+    mine = [Response.user_id == user.user_id]
+    if exclude is None:
+        # The set the next question's selection reads anyway (one query per answer).
+        answered_before = q.question_id in seen_question_ids(s, user.user_id)
+    else:
+        mine.append(Response.id != exclude)
+        answered_before = (
+            s.scalar(
+                select(Response.id)
+                .where(*mine, Response.question_id == q.question_id, Response.timestamp <= now)
+                .limit(1)
+            )
+            is not None
         )
-        .limit(1)
-    )
     theta = _theta(s, user.user_id, q.section)
+    p = _p(theta, q)
+    if p <= TOO_EASY_P:
+        # The daily cap only bites on too-easy items: no need to count them.
+        return answer_points(True, q.difficulty, session_kind, answered_before, p, 0)
     start, end = _local_day_bounds(user, now)
     earlier = s.execute(
-        select(Question)
+        select(Question.a_param, Question.b_param, Question.c_param)
         .join(Response, Response.question_id == Question.question_id)
         .where(
-            Response.user_id == user.user_id,
-            Response.id != response.id,
+            *mine,
             Response.timestamp >= start,
             Response.timestamp < end,
             Response.points_awarded > 0,
         )
-    ).scalars()
-    too_easy = sum(1 for other in earlier if _p(theta, other) > TOO_EASY_P)
-    return answer_points(
-        True, q.difficulty, session_kind, before is not None, _p(theta, q), too_easy
-    )
+    ).all()
+    too_easy = 0
+    if earlier:
+        a, b, c = (np.array(col, dtype=float) for col in zip(*earlier, strict=True))
+        too_easy = int(np.sum(probability(theta, a, b, c) > TOO_EASY_P))
+    return answer_points(True, q.difficulty, session_kind, answered_before, p, too_easy)
 
 
 # --------------------------------------------------------------------------
@@ -130,8 +153,25 @@ def points_for_answer(
 # --------------------------------------------------------------------------
 
 
+_IN_LEAGUE: set[tuple[str, object]] = set()
+"""(user, week) places this process has seen stored: a member stays one all week,
+so the answer after the first needs no query. Only committed rows are added
+(a place found, not one just made), so a rolled-back join is never remembered."""
+
+
 def _join_league(s: Session, user: User, now: datetime) -> None:
-    leagues.join(s, user, leagues.current_week(now))
+    if not user.points:
+        return  # no points at all, so none this week: nothing to join yet
+    week = leagues.current_week(now)
+    if (user.user_id, week) in _IN_LEAGUE:
+        return
+    existing = leagues.membership(s, user.user_id, week)
+    if existing is not None:
+        if len(_IN_LEAGUE) > 200_000:
+            _IN_LEAGUE.clear()
+        _IN_LEAGUE.add((user.user_id, week))
+        return
+    leagues.join(s, user, week)
 
 
 @subscribe(AnswerRecorded)

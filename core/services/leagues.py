@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.db.models import LeagueMembership, LeagueRollover, PointsEntry, User
@@ -74,11 +74,12 @@ def week_points(s: Session, user_id: str, week: date) -> int:
 
 def membership(s: Session, user_id: str, week: date) -> LeagueMembership | None:
     """The user's cohort place in ``week``, if any."""
-    return s.scalar(
-        select(LeagueMembership).where(
-            LeagueMembership.user_id == user_id, LeagueMembership.week == week
-        )
-    )
+    return s.scalar(_MEMBERSHIP, {"user_id": user_id, "week": week})
+
+
+_MEMBERSHIP = select(LeagueMembership).where(
+    LeagueMembership.user_id == bindparam("user_id"), LeagueMembership.week == bindparam("week")
+)
 
 
 def join(s: Session, user: User, week: date) -> LeagueMembership | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from core.db.models import ActivityDay, PointsEntry, User
 from core.services.profile import local_today
@@ -18,15 +22,30 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def award(s: Session, user: User, points: int, reason: str, ref: str, now: datetime) -> int:
-    """Add ``points`` once per (user, ref); returns what was actually awarded."""
+def award(
+    s: Session,
+    user: User,
+    points: int,
+    reason: str,
+    ref: str,
+    now: datetime,
+    fresh: bool = False,
+) -> int:
+    """Add ``points`` once per (user, ref); returns what was actually awarded.
+
+    ``fresh``: the caller knows ``ref`` is new (it names a row this
+    transaction created), so the check is left to the unique (user, ref).
+    """
     if points <= 0:
         return 0
-    exists = s.scalar(
-        select(PointsEntry.id).where(PointsEntry.user_id == user.user_id, PointsEntry.ref == ref)
-    )
-    if exists is not None:
-        return 0
+    if not fresh:
+        exists = s.scalar(
+            select(PointsEntry.id).where(
+                PointsEntry.user_id == user.user_id, PointsEntry.ref == ref
+            )
+        )
+        if exists is not None:
+            return 0
     today = local_today(user.timezone, now)
     s.add(
         PointsEntry(
@@ -45,18 +64,51 @@ def award(s: Session, user: User, points: int, reason: str, ref: str, now: datet
 
 def record_activity(
     s: Session, user: User, now: datetime, seconds: int = 0, questions: int = 1
-) -> ActivityDay:
+) -> None:
     """Count work on the user's local day (the streak itself is decided by
-    :func:`core.services.streaks.count_day`, from these rows)."""
+    :func:`core.services.streaks.count_day`, from these rows).
+
+    One statement: an insert that adds to the day's row when it exists
+    (unique per user and day), so two processes counting at once both count.
+    """
     today = local_today(user.timezone, now)
-    day = s.scalar(
-        select(ActivityDay).where(
-            ActivityDay.user_id == user.user_id, ActivityDay.local_date == today
+    seconds = max(0, min(seconds, 3600))
+    stmt = _upsert_activity(s.get_bind().dialect.name)
+    if stmt is None:  # pragma: no cover - the product runs on PostgreSQL and SQLite
+        day = s.scalar(
+            select(ActivityDay).where(
+                ActivityDay.user_id == user.user_id, ActivityDay.local_date == today
+            )
         )
+        if day is None:
+            day = ActivityDay(user_id=user.user_id, local_date=today, questions=0, seconds=0)
+            s.add(day)
+        day.questions += questions
+        day.seconds += seconds
+        return
+    s.execute(
+        stmt,
+        {"user_id": user.user_id, "day": today, "questions": questions, "seconds": seconds},
     )
-    if day is None:
-        day = ActivityDay(user_id=user.user_id, local_date=today, questions=0, seconds=0)
-        s.add(day)
-    day.questions += questions
-    day.seconds += max(0, min(seconds, 3600))
-    return day
+
+
+@functools.cache
+def _upsert_activity(dialect: str) -> Executable | None:
+    """The day's insert-or-add statement for ``dialect`` (built once: it runs on every answer)."""
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    if insert is None:
+        return None
+    stmt = insert(ActivityDay).values(
+        user_id=bindparam("user_id"),
+        local_date=bindparam("day"),
+        questions=bindparam("questions"),
+        seconds=bindparam("seconds"),
+        freeze_used=False,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[ActivityDay.user_id, ActivityDay.local_date],
+        set_={
+            "questions": ActivityDay.questions + stmt.excluded.questions,
+            "seconds": ActivityDay.seconds + stmt.excluded.seconds,
+        },
+    )

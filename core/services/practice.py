@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.content.taxonomy import SKILLS, Domain, Skill, domains_of, skills_of
@@ -52,18 +52,56 @@ def topic_skills(topic: Domain | Skill | str | None) -> list[str]:
 
 
 def latest_proficiency(s: Session, user_id: str, scope: str, key: str) -> Proficiency | None:
-    """The newest stored estimate for a section, domain or skill."""
+    """The newest stored estimate for a section, domain or skill.
+
+    Remembered for the rest of the transaction (an answer asks for the
+    section estimate several times); :func:`update_proficiencies` forgets it.
+    """
+    memo: dict[tuple[str, str, str], Proficiency | None] = s.info.setdefault(_PROF_MEMO, {})
+    memo_key = (user_id, scope, key)
+    if memo_key in memo:
+        return memo[memo_key]
+    row = s.scalars(_LATEST[scope], {"user_id": user_id, "key": key}).first()
+    memo[memo_key] = row
+    return row
+
+
+_LATEST = {
+    scope: select(Proficiency)
+    .where(
+        Proficiency.user_id == bindparam("user_id"),
+        Proficiency.scope == scope,
+        column == bindparam("key"),
+    )
+    .order_by(Proficiency.timestamp.desc(), Proficiency.id.desc())
+    .limit(1)
+    for scope, column in (
+        ("section", Proficiency.section),
+        ("domain", Proficiency.domain),
+        ("skill", Proficiency.skill),
+    )
+}
+"""The newest-estimate queries, built once (every answer reads one)."""
+
+
+def latest_proficiencies(s: Session, user_id: str, scope: str) -> dict[str, Proficiency]:
+    """The newest estimate of every section, domain or skill of ``scope`` (one query)."""
     column = {
         "section": Proficiency.section,
         "domain": Proficiency.domain,
         "skill": Proficiency.skill,
     }[scope]
-    return s.scalars(
+    newest: dict[str, Proficiency] = {}
+    for row in s.scalars(
         select(Proficiency)
-        .where(Proficiency.user_id == user_id, Proficiency.scope == scope, column == key)
+        .where(Proficiency.user_id == user_id, Proficiency.scope == scope)
         .order_by(Proficiency.timestamp.desc(), Proficiency.id.desc())
-        .limit(1)
-    ).first()
+    ):
+        newest.setdefault(getattr(row, column.key), row)
+    return newest
+
+
+_PROF_MEMO = "practice.latest_proficiency"
 
 
 def prior_for(s: Session, user_id: str, section: str) -> Estimate:
@@ -85,26 +123,61 @@ def _answered(s: Session, session_id: str) -> list[tuple[Response, Question]]:
     )
 
 
+@dataclass(frozen=True)
+class Answered:
+    """What the engine needs of one answer of a session (no question text)."""
+
+    correct: bool
+    is_pretest: bool
+    section: str
+    a: float
+    b: float
+    c: float
+
+
+def answered_in(s: Session, session_id: str) -> list[Answered]:
+    """The session's answers in order, as the few columns selection needs."""
+    return [
+        Answered(bool(r[0]), bool(r[1]), r[2], r[3], r[4], r[5])
+        for r in s.execute(_ANSWERED_IN, {"session_id": session_id})
+    ]
+
+
+_ANSWERED_IN = (
+    select(
+        Response.correct,
+        Response.is_pretest,
+        Question.section,
+        Question.a_param,
+        Question.b_param,
+        Question.c_param,
+    )
+    .join(Question, Question.question_id == Response.question_id)
+    .where(Response.session_id == bindparam("session_id"))
+    .order_by(Response.id)
+)
+
+
 def provisional_theta(
     s: Session,
     session: PracticeSession,
     section: str,
-    answered: list[tuple[Response, Question]] | None = None,
+    answered: list[Answered] | None = None,
 ) -> Estimate:
     """EAP after this session's answers in ``section``, from the prior ability
     (``answered``: the session's answers if the caller has them already)."""
     prior = prior_for(s, session.user_id, section)
     rows = [
-        (r, q)
-        for r, q in (answered if answered is not None else _answered(s, session.session_id))
-        if q.section == section and not r.is_pretest
+        r
+        for r in (answered if answered is not None else answered_in(s, session.session_id))
+        if r.section == section and not r.is_pretest
     ]
     if not rows:
         return prior
-    x = np.array([float(r.correct) for r, _ in rows])
-    a = np.array([q.a_param for _, q in rows])
-    b = np.array([q.b_param for _, q in rows])
-    c = np.array([q.c_param for _, q in rows])
+    x = np.array([float(r.correct) for r in rows])
+    a = np.array([r.a for r in rows])
+    b = np.array([r.b for r in rows])
+    c = np.array([r.c for r in rows])
     return estimate_ability(x, a, b, c, prior_mean=prior.theta, prior_sd=max(prior.se, 0.6))
 
 
@@ -162,7 +235,7 @@ def next_question(
     session: PracticeSession,
     target_p: float,
     skills: list[str] | None = None,
-    answered: list[tuple[Response, Question]] | None = None,
+    answered: list[Answered] | None = None,
 ) -> Question | None:
     """Choose the session's next question (none left: None)."""
     plan = session_plan(session)
@@ -181,8 +254,13 @@ def record(
     checked: Checked | None,
     now: datetime,
     points: int = 0,
+    clear: bool = True,
 ) -> Response:
-    """Store the answer (None: skipped) to the session's current question."""
+    """Store the answer (None: skipped) to the session's current question.
+
+    ``clear=False``: the caller sets the session's next question (or closes
+    it) in this transaction, so the session row is written once.
+    """
     asked = session.asked_at or now
     response = Response(
         session_id=session.session_id,
@@ -196,9 +274,10 @@ def record(
         points_awarded=points,
     )
     s.add(response)
-    session.current_question_id = None
-    session.asked_at = None
     s.flush()
+    if clear:
+        session.current_question_id = None
+        session.asked_at = None
     return response
 
 
@@ -222,6 +301,7 @@ def update_proficiencies(
             .where(Response.user_id == user_id, Response.is_pretest.is_(False))
         ).all()
     )
+    s.info.pop(_PROF_MEMO, None)  # new rows follow: the remembered ones are old
     result: dict[str, Estimate] = {}
     for section in sections:
         mine = [r for r in rows if r[1] == section]

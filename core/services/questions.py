@@ -12,11 +12,12 @@ import hashlib
 import json
 import random
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from core.chat.errors import UserError
@@ -139,9 +140,10 @@ def import_items(
     return report
 
 
-def store_item(s: Session, item: Item) -> Question:
-    """The stored row of ``item``, inserting it (a generated item) if new."""
-    row = s.get(Question, item.id)
+def store_item(s: Session, item: Item, new: bool = False) -> Question:
+    """The stored row of ``item``, inserting it (a generated item) if new
+    (``new``: the caller has looked already and knows it is not stored)."""
+    row = None if new else s.get(Question, item.id)
     if row is None:
         row = Question(
             question_id=item.id, **_row_values(item, "generated" if item.generator else "core")
@@ -235,8 +237,18 @@ class PoolCache:
         self.use_generators = use_generators
         self._pool: Pool | None = None
         self._lock = threading.Lock()
+        self._checked = 0.0
+
+    CHECK_EVERY = 2.0
+    """Seconds between checks of the table's version: a new, retired or
+    re-calibrated item reaches selection within this time. (A generated item
+    is stored by the answer that drew it; its student has seen it anyway.)"""
 
     def get(self, s: Session) -> Pool:
+        pool = self._pool
+        if pool is not None and time.monotonic() - self._checked < self.CHECK_EVERY:
+            return pool
+        self._checked = time.monotonic()
         version = tuple(
             s.execute(
                 select(func.count(), func.max(Question.updated_at)).where(
@@ -294,6 +306,36 @@ def fresh_generated(
     return None
 
 
+_SEEN_MEMO = "questions.seen"
+
+
 def seen_question_ids(s: Session, user_id: str) -> set[str]:
-    """Every question the user has a response to."""
-    return set(s.scalars(select(Response.question_id).where(Response.user_id == user_id)))
+    """Every question the user has a response to (a copy; the caller may change it).
+
+    Read once per transaction: responses added later in the same transaction
+    join the remembered set as they are flushed (see ``_note_new_responses``).
+    """
+    memo: dict[str, set[str]] = s.info.setdefault(_SEEN_MEMO, {})
+    seen = memo.get(user_id)
+    if seen is None:
+        s.flush()  # pending responses are part of the answer (the query's autoflush, kept)
+        seen = memo[user_id] = set(s.scalars(_SEEN, {"user_id": user_id}))
+    return set(seen)
+
+
+_SEEN = select(Response.question_id).where(Response.user_id == bindparam("user_id"))
+
+
+@event.listens_for(Session, "before_flush")
+def _note_new_responses(s: Session, _context: object, _instances: object) -> None:
+    memo: dict[str, set[str]] | None = s.info.get(_SEEN_MEMO)
+    if not memo:
+        return
+    for obj in s.new:
+        if isinstance(obj, Response) and obj.user_id in memo:
+            memo[obj.user_id].add(obj.question_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_seen(s: Session) -> None:
+    s.info.pop(_SEEN_MEMO, None)

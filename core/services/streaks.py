@@ -182,9 +182,10 @@ def count_day(s: Session, user: User, now: datetime) -> StreakStep:
     before = state_before(s, user, today)
     step = advance(before, today)
     row = s.scalar(
-        select(ActivityDay).where(
-            ActivityDay.user_id == user.user_id, ActivityDay.local_date == today
-        )
+        select(ActivityDay)
+        .where(ActivityDay.user_id == user.user_id, ActivityDay.local_date == today)
+        # record_activity counts with a bulk upsert, which loaded rows do not see.
+        .execution_options(populate_existing=True)
     )
     if row is None:
         row = ActivityDay(user_id=user.user_id, local_date=today, questions=1, seconds=0)

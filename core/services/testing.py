@@ -123,10 +123,16 @@ def assemble(
             "You've already seen nearly every question I have for that section, so I can't build "
             "a fresh test. Practise with /practice or /review instead."
         ) from None
+    chosen = [cands[int(i)] for i in order]
+    ids = [c.item.id if c.item is not None else c.question_id for c in chosen]
+    stored = {  # one query for the module's stored items, not one per item
+        q.question_id: q for q in s.scalars(select(Question).where(Question.question_id.in_(ids)))
+    }
     out = []
-    for i in order:
-        c = cands[int(i)]
-        q = store_item(s, c.item) if c.item is not None else s.get(Question, c.question_id)
+    for i, c, qid in zip(order, chosen, ids, strict=True):
+        q = stored.get(qid)
+        if q is None and c.item is not None:
+            q = store_item(s, c.item, new=True)
         assert q is not None
         out.append((q, int(i) in pretest))
     return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from sqlalchemy import bindparam, select
+
 from core.chat.dispatcher import Context, action, command, text_route
 from core.chat.errors import UserError
 from core.chat.messages import Button, Edit, Outgoing, Text
@@ -20,7 +22,7 @@ from core.content.taxonomy import DOMAINS, SECTION_NAMES, SKILLS, find_topic
 from core.db.models import PracticeSession, Question, ReviewCard
 from core.irt.scale import section_score
 from core.services import events, practice, review
-from core.services.gamification import points_for_answer
+from core.services.gamification import points_before_storing
 from core.services.points import award, record_activity
 from core.services.questions import PoolCache, check_answer
 
@@ -154,7 +156,7 @@ def _slot_skills(session: PracticeSession, n_done: int) -> list[str] | None:
 
 def ask(ctx: Context, session: PracticeSession) -> list[Outgoing]:
     """Send the session's next question, or its summary when it is done."""
-    answered = practice.session_results(ctx.s, session.session_id)
+    answered = practice.answered_in(ctx.s, session.session_id)
     done = len(answered)
     total = session.target_count or 10
     if done >= total:
@@ -191,21 +193,31 @@ def ask(ctx: Context, session: PracticeSession) -> list[Outgoing]:
     return question_messages(q, header, token, buttons)
 
 
+_SESSION_AND_QUESTION = (  # one round trip for both rows, built once
+    select(PracticeSession, Question)
+    .outerjoin(Question, Question.question_id == bindparam("question_id"))
+    .where(PracticeSession.session_id == bindparam("session_id"))
+)
+
+
 def _current(ctx: Context, session_id: str, question_id: str) -> tuple[PracticeSession, Question]:
-    session = ctx.s.get(PracticeSession, session_id)
-    if session is None or session.user_id != ctx.user.user_id:
+    found = ctx.s.execute(
+        _SESSION_AND_QUESTION, {"session_id": session_id, "question_id": question_id}
+    ).first()
+    if found is None or found[0].user_id != ctx.user.user_id:
         raise UserError("That question is no longer open. Send /practice for a new one.")
-    if session.status != "active" or session.current_question_id != question_id:
+    session, q = found
+    if session.status != "active" or session.current_question_id != question_id or q is None:
         raise UserError("You've already answered that question.")
-    q = ctx.s.get(Question, question_id)
-    assert q is not None
     return session, q
 
 
 @action("answer")
 def answer_button(ctx: Context, pressed: Pressed) -> list[Outgoing]:
+    # The token is not marked used: the session's current question is the
+    # guard (a second press finds it moved on), and the unique (session,
+    # question) of responses backs it up; marking would cost a write per answer.
     session, q = _current(ctx, pressed.row.payload["session"], pressed.row.payload["question"])
-    pressed.row.used_at = ctx.now
     if pressed.arg == "skip":
         return answer(ctx, session, q, None, from_button=True)
     return answer(ctx, session, q, pressed.arg, from_button=True)
@@ -228,7 +240,14 @@ def answer(
 ) -> list[Outgoing]:
     """Check, store and give feedback; then the next question."""
     checked = None if raw is None else check_answer(q, raw)  # UserError: nothing changes
-    response = practice.record(ctx.s, session, q, checked, ctx.now)
+    right = bool(checked and checked.correct)
+    points = 0
+    if right and session.test_type == "practice":
+        points = points_before_storing(ctx.s, ctx.user, q, session.test_type, ctx.now)
+    # ask() below sets the next question or closes the session.
+    response = practice.record(ctx.s, session, q, checked, ctx.now, points=points, clear=False)
+    if points:
+        award(ctx.s, ctx.user, points, "answer", f"response:{response.id}", ctx.now, fresh=True)
     record_activity(
         ctx.s, ctx.user, ctx.now, response.time_spent, questions=0 if checked is None else 1
     )
@@ -238,27 +257,16 @@ def answer(
         out.append(Edit(f"{question_body(q)}\n\n({mark})"))
     if checked is None:
         verdict = f"Skipped. The answer is {key_text(q)}."
-    elif checked.correct:
-        points = 0
-        if session.test_type == "practice":
-            points = award(
-                ctx.s,
-                ctx.user,
-                points_for_answer(ctx.s, ctx.user, response, q, session.test_type, ctx.now),
-                "answer",
-                f"response:{response.id}",
-                ctx.now,
-            )
-            response.points_awarded = points
+    elif right:
         verdict = "✅ Correct!" + (f" +{points} points" if points else "")
     else:
         verdict = f"❌ Not quite: you answered {checked.answer}. The answer is {key_text(q)}."
     if session.test_type == "review":
         card = ctx.s.get(ReviewCard, (session.state or {}).get("card_for", {}).get(q.question_id))
         if card is not None:
-            due = review.rate(ctx.s, card, bool(checked and checked.correct), ctx.now)
+            due = review.rate(ctx.s, card, right, ctx.now)
             verdict += f"\nNext review of this one: {due.date().isoformat()}."
-    elif checked is None or not checked.correct:
+    elif not right:
         review.add_miss(ctx.s, ctx.user.user_id, q.question_id, ctx.now)
     news = events.publish(
         ctx.s,
@@ -268,14 +276,16 @@ def answer(
             session.test_type,
             response.id,
             q.question_id,
-            bool(checked and checked.correct),
+            right,
             checked is None,
         ),
         ctx.now,
     )
+    following = ask(ctx, session)
     if session.test_type == "diagnostic":
         out.append(Text("Got it." if checked is not None else "Noted."))
     else:
+        # Made after the next question's token, so the three rows are one insert.
         token = new_token(
             ctx.s,
             ctx.user.user_id,
@@ -299,7 +309,7 @@ def answer(
         )
     if news:
         out.append(Text("\n".join(news)))
-    return out + ask(ctx, session)
+    return out + following
 
 
 def finish(ctx: Context, session: PracticeSession) -> list[Outgoing]:

@@ -178,21 +178,21 @@ def _store(
     checked = check_answer(q, raw)  # UserError: nothing changes
     asked = session.asked_at or ctx.now
     spent = max(0, int((ctx.now - asked).total_seconds()))
-    existing = testing.module_responses(ctx.s, module).get(q.question_id)
+    answered = testing.module_responses(ctx.s, module)
+    existing = answered.get(q.question_id)
     if existing is None:
-        ctx.s.add(
-            Response(
-                session_id=session.session_id,
-                user_id=session.user_id,
-                question_id=q.question_id,
-                module_id=module.id,
-                answer=checked.answer,
-                correct=checked.correct,
-                is_pretest=module.items[pos].is_pretest,
-                time_spent=spent,
-                timestamp=ctx.now,
-            )
+        response = answered[q.question_id] = Response(
+            session_id=session.session_id,
+            user_id=session.user_id,
+            question_id=q.question_id,
+            module_id=module.id,
+            answer=checked.answer,
+            correct=checked.correct,
+            is_pretest=module.items[pos].is_pretest,
+            time_spent=spent,
+            timestamp=ctx.now,
         )
+        ctx.s.add(response)
     else:
         existing.answer, existing.correct = checked.answer, checked.correct
         existing.time_spent += spent
@@ -200,7 +200,6 @@ def _store(
     record_activity(ctx.s, ctx.user, ctx.now, spent)
     ctx.s.flush()
     if existing is None:
-        response = testing.module_responses(ctx.s, module)[q.question_id]
         events.publish(
             ctx.s,
             events.AnswerRecorded(
@@ -214,23 +213,37 @@ def _store(
             ),
             ctx.now,
         )
-    return _next(ctx, session, module, pos)
+    return _next(ctx, session, module, pos, answered)
 
 
-def _next(ctx: Context, session: PracticeSession, module: TestModule, pos: int) -> list[Outgoing]:
-    """The next unanswered question after ``pos`` (wrapping), or the submit prompt."""
-    answered = testing.module_responses(ctx.s, module)
+def _next(
+    ctx: Context,
+    session: PracticeSession,
+    module: TestModule,
+    pos: int,
+    answered: dict[str, Response] | None = None,
+) -> list[Outgoing]:
+    """The next unanswered question after ``pos`` (wrapping), or the submit prompt
+    (``answered``: the module's answers, when the caller has them)."""
+    if answered is None:
+        answered = testing.module_responses(ctx.s, module)
     n = len(module.items)
     for step in range(1, n + 1):
         cand = (pos + step) % n
         if module.items[cand].question_id not in answered:
             return show(ctx, session, module, cand)
-    return overview(ctx, session, module)
+    return overview(ctx, session, module, answered)
 
 
-def overview(ctx: Context, session: PracticeSession, module: TestModule) -> list[Outgoing]:
+def overview(
+    ctx: Context,
+    session: PracticeSession,
+    module: TestModule,
+    answered: dict[str, Response] | None = None,
+) -> list[Outgoing]:
     """Which questions of the module are answered, with jumps and submit."""
-    answered = testing.module_responses(ctx.s, module)
+    if answered is None:
+        answered = testing.module_responses(ctx.s, module)
     pos = int((session.state or {}).get("pos", 0))
     token = new_token(
         ctx.s,

@@ -1,0 +1,5 @@
+"""Fault tests: the product under a restarted database, a killed bot, a hanging
+model endpoint and a failing platform. The long ones are marked ``slow`` and
+left out of the default run; ``pytest -m slow tests/faults`` runs them."""
+
+from tests.chat.conftest import *  # noqa: F403
