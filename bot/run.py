@@ -74,7 +74,9 @@ async def serve_platforms(settings: Settings, app: App, stop: asyncio.Event | No
         if settings.telegram.token is not None:
             from adapters.telegram import build_application, running, sender_for
 
-            application = build_application(settings, dispatcher)
+            application = build_application(
+                settings, dispatcher, overall_rate=settings.telegram.rate_limit
+            )
             await stack.enter_async_context(running(application, settings))
             senders["telegram"] = sender_for(application)
             log.info("telegram: serving in %s mode", settings.telegram.mode)

@@ -26,6 +26,7 @@ from telegram import (
     Update,
     User,
 )
+from telegram.constants import FloodLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -336,8 +337,14 @@ def build_application(
     concurrent_updates: int = 8,
     rate_limit_retries: int = 3,
     poll_refs: PollRefs | None = None,
+    overall_rate: float = FloodLimit.MESSAGES_PER_SECOND,
 ) -> Application:
-    """The python-telegram-bot Application with every handler registered."""
+    """The python-telegram-bot Application with every handler registered.
+
+    ``overall_rate`` caps the requests to chats per second of this process
+    (Telegram's ≈30 messages/s per bot); several webhook workers sharing one
+    token share that budget, so each could get its part. 0 lifts the cap.
+    """
     tg = _section(settings)
     if tg.token is None or not tg.token.get_secret_value():
         raise TelegramConfigError("telegram.token (env SATPREP_TELEGRAM_TOKEN) is not set")
@@ -348,7 +355,7 @@ def build_application(
         .token(token)
         .base_url(tg.api_url)
         .base_file_url(file_url(tg.api_url))
-        .rate_limiter(AIORateLimiter(max_retries=rate_limit_retries))
+        .rate_limiter(AIORateLimiter(overall_max_rate=overall_rate, max_retries=rate_limit_retries))
         .concurrent_updates(concurrent_updates)
         .post_init(set_command_menu)
         .build()
@@ -460,7 +467,7 @@ async def running(
 
 def run(settings: Settings, dispatcher: Dispatcher) -> None:
     """Serve Telegram until interrupted: long polling, or a webhook server behind a proxy."""
-    application = build_application(settings, dispatcher)
+    application = build_application(settings, dispatcher, overall_rate=settings.telegram.rate_limit)
     options = webhook_options(settings) if settings.telegram.mode == "webhook" else None
     if options is not None:
         log.info(

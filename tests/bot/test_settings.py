@@ -75,3 +75,11 @@ def test_tokens_never_in_repr_or_logs(caplog: pytest.LogCaptureFixture) -> None:
     handler.filters.clear()
     assert TOKEN not in caplog.text and "sk-abcdef" not in caplog.text
     assert "bot***/getMe" in caplog.text
+
+
+def test_telegram_rate_limit_is_per_process_and_checked() -> None:
+    assert load_settings(env={}).telegram.rate_limit == 30  # Telegram's ≈30 messages/s per bot
+    two_workers = load_settings(env={"SATPREP_TELEGRAM_RATE_LIMIT": "15"})
+    assert two_workers.telegram.rate_limit == 15
+    with pytest.raises(ConfigError, match="SATPREP_TELEGRAM_RATE_LIMIT"):
+        load_settings(env={"SATPREP_TELEGRAM_RATE_LIMIT": "-1"})

@@ -138,3 +138,23 @@ def test_progress_chart(chat: Chat) -> None:
     assert "Math:" in texts(out)
     images = [m for m in out if isinstance(m, Image)]
     assert images and images[0].png.startswith(b"\x89PNG")
+
+
+def test_a_lost_reply_is_recovered_with_the_command(chat: Chat) -> None:
+    # A crash after the answer was stored loses the reply with the next
+    # question: the old button says so, and /practice shows where they are.
+    chat.send("/practice transitions")
+    first = chat.buttons()
+    chat.press("B")
+    before = _count(chat, Response)
+    stale = texts(chat.tap(next(b for b in first if b.label == "A").payload))
+    assert "already answered" in stale and "/practice" in stale
+    assert _count(chat, Response) == before  # the press changed nothing
+    out = texts(chat.send("/practice"))
+    assert "Picking up where you left off" in out and "Q 2/10" in out
+    with chat.dispatcher.app.db.uow() as s:
+        assert s.scalar(select(func.count()).select_from(PracticeSession)) == 1  # same session
+    _answer(chat, True)  # its buttons answer the open question
+    assert _count(chat, Response) == before + 1
+    # With a topic, /practice still starts a new session.
+    assert "Practice: Transitions" in texts(chat.send("/practice transitions"))

@@ -23,7 +23,6 @@ import os
 import pwd
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -31,6 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.ports import free_port
 
 SERVER_USER = "postgres"
 TOOLS = ("initdb", "pg_ctl", "postgres")
@@ -80,12 +81,6 @@ def unavailable_reason() -> str | None:
         if not (shutil.which("runuser") or shutil.which("su")):
             return "running as root and neither runuser nor su is available"
     return None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PrivatePostgres:

@@ -66,6 +66,9 @@ def _topic_help() -> str:
 def practice_cmd(ctx: Context) -> list[Outgoing]:
     refuse_during_test(ctx)
     arg = ctx.args.strip().lower()
+    resumed = _resume(ctx, "practice") if not arg else None
+    if resumed is not None:
+        return resumed
     if arg in ("math", "rw", "reading", "writing", "english"):
         section = "math" if arg == "math" else "rw"
         skills, label, topic = practice.topic_skills(section), SECTION_NAMES[section], section
@@ -88,13 +91,34 @@ def practice_cmd(ctx: Context) -> list[Outgoing]:
     ]
 
 
+def _resume(ctx: Context, kind: str) -> list[Outgoing] | None:
+    """Show the running session's open question again (None: nothing to resume).
+
+    After a lost reply (a crash, a network error) the answer is stored but
+    the next question never arrived; the command brings it back.
+    """
+    current = practice.active_session(ctx.s, ctx.user.user_id)
+    if current is None or current.test_type != kind or current.current_question_id is None:
+        return None
+    q = ctx.s.get(Question, current.current_question_id)
+    if q is None:
+        return None
+    done = len(practice.answered_in(ctx.s, current.session_id))
+    how = (
+        "/practice TOPIC starts another, /stop ends this one"
+        if kind == "practice"
+        else "/stop ends it"
+    )
+    return [
+        Text(f"Picking up where you left off ({how})."),
+        *_question(ctx, current, q, done),
+    ]
+
+
 def weakest_skills(ctx: Context) -> list[str]:
     """The three skills with the lowest stored ability (all skills for a newcomer)."""
-    known = []
-    for code in SKILLS:
-        row = practice.latest_proficiency(ctx.s, ctx.user.user_id, "skill", code)
-        if row is not None:
-            known.append((row.theta, code))
+    estimates = practice.latest_proficiencies(ctx.s, ctx.user.user_id, "skill")
+    known = [(row.theta, code) for code, row in estimates.items() if code in SKILLS]
     if len(known) < 3:
         return list(SKILLS)
     return [code for _, code in sorted(known)[:3]]
@@ -112,6 +136,9 @@ def skills_cmd(ctx: Context) -> list[Outgoing]:
 @command("diagnostic", "A short adaptive test across all eight domains that places you")
 def diagnostic_cmd(ctx: Context) -> list[Outgoing]:
     refuse_during_test(ctx)
+    resumed = _resume(ctx, "diagnostic")
+    if resumed is not None:
+        return resumed
     slots = [d.code for d in DOMAINS.values() for _ in range(DIAGNOSTIC_PER_DOMAIN)]
     session = practice.start(
         ctx.s,
@@ -179,6 +206,12 @@ def ask(ctx: Context, session: PracticeSession) -> list[Outgoing]:
         ]
     session.current_question_id = q.question_id
     session.asked_at = ctx.now
+    return _question(ctx, session, q, done)
+
+
+def _question(ctx: Context, session: PracticeSession, q: Question, done: int) -> list[Outgoing]:
+    """The messages of the session's question number ``done + 1``, with a fresh token."""
+    total = session.target_count or 10
     token = new_token(
         ctx.s,
         ctx.user.user_id,
@@ -208,7 +241,12 @@ def _current(ctx: Context, session_id: str, question_id: str) -> tuple[PracticeS
         raise UserError("That question is no longer open. Send /practice for a new one.")
     session, q = found
     if session.status != "active" or session.current_question_id != question_id or q is None:
-        raise UserError("You've already answered that question.")
+        again = (
+            f" Send /{session.test_type} to see where you are."
+            if session.status == "active" and session.test_type in ("practice", "diagnostic")
+            else ""
+        )
+        raise UserError("You've already answered that question." + again)
     return session, q
 
 

@@ -8,7 +8,6 @@ conversation tests' database (SQLite and PostgreSQL) and synthetic bank.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from core.chat.dispatcher import App, Dispatcher
 from core.db.engine import Database
 from tests.chat.conftest import Clock, clock, db, synthetic_template  # noqa: F401
 from tests.e2e.telegram.fake_bot_api import Call, FakeBotApi
+from tests.ports import free_port
 
 WEBHOOK_SECRET = "e2e_webhook-secret-42"
 SESSION_LENGTH = 3
@@ -45,12 +45,6 @@ async def fake() -> AsyncIterator[FakeBotApi]:
     await server.start()
     yield server
     await server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def telegram_settings(fake: FakeBotApi, mode: str) -> TelegramSettings:

@@ -6,7 +6,8 @@ adapter uses, shaped as Bot API ``BOT_API_VERSION`` (python-telegram-bot
 22.8's). It records every call, holds updates for ``getUpdates`` (offset and
 long-poll timeout semantics) or posts them to the registered webhook like
 Telegram does, and lets a test script failures (429 with ``retry_after``,
-403 blocked, …).
+403 blocked, a proxy's HTML 502 page, an outage while a predicate holds, …)
+and late answers (a call done, its answer held past the client's timeout).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Call:
     params: dict[str, Any]
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     status: int = 200
+    result: Any = None  # what the fake answered (a sent Message as a dict, True, …)
+    at: float = 0.0  # time.monotonic() when the answer was ready
 
 
 @dataclass
@@ -72,6 +75,16 @@ class Failure:
     retry_after: int | None = None
     times: int = 1
     when: Callable[[dict[str, Any]], bool] | None = None
+    body: str | None = None  # a raw text/html body instead of the JSON error (a proxy's page)
+
+
+@dataclass
+class Stall:
+    """The next ``times`` calls of ``method`` do what they ask, then answer ``seconds`` late."""
+
+    method: str
+    seconds: float
+    times: int = 1
 
 
 class _Html(HTMLParser):
@@ -135,6 +148,7 @@ class FakeBotApi:
         }
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
+        self.stalls: list[Stall] = []
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.polls: dict[str, dict[str, Any]] = {}
@@ -143,6 +157,10 @@ class FakeBotApi:
         self.chat_member_status = "member"
         self.files: dict[str, bytes] = {}  # file_id → content, for getFile and downloads
         self.closing = False  # answer long polls at once (lets a test stop the bot fast)
+        # Called with each finished Call (a load generator's per-chat bookkeeping);
+        # ``keep_calls = False`` stops the ever-growing ``calls`` list on long runs.
+        self.listeners: list[Callable[[Call], None]] = []
+        self.keep_calls = True
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
@@ -193,9 +211,11 @@ class FakeBotApi:
         method = request.match_info["method"]
         name = method.lower()
         call = Call(method, params, files)
+        raw: str | None = None
         try:
             failure = self._scripted(name, params)
             if failure is not None:
+                raw = failure.body
                 raise ApiError(
                     failure.status,
                     failure.description,
@@ -211,12 +231,18 @@ class FakeBotApi:
             else:
                 result = handler(params, files)
             body: dict[str, Any] = {"ok": True, "result": result}
+            call.result = result
         except ApiError as exc:
             call.status = exc.status
             body = {"ok": False, "error_code": exc.status, "description": exc.description}
             if exc.parameters:
                 body["parameters"] = exc.parameters
         await self._record(call)
+        stall = self._stalled(name) if call.status == 200 else None
+        if stall is not None:
+            await asyncio.sleep(stall.seconds)
+        if raw is not None:
+            return web.Response(text=raw, status=call.status, content_type="text/html")
         return web.json_response(body, status=call.status)
 
     async def _read_params(
@@ -248,6 +274,13 @@ class FakeBotApi:
         except ValueError:
             return value
 
+    def _stalled(self, name: str) -> Stall | None:
+        for stall in self.stalls:
+            if stall.method.lower() == name and stall.times > 0:
+                stall.times -= 1
+                return stall
+        return None
+
     def _scripted(self, name: str, params: dict[str, Any]) -> Failure | None:
         for failure in self.failures:
             if (
@@ -261,8 +294,12 @@ class FakeBotApi:
 
     async def _record(self, call: Call) -> None:
         assert self._changed is not None
+        call.at = time.monotonic()
+        for listener in self.listeners:
+            listener(call)
         async with self._changed:
-            self.calls.append(call)
+            if self.keep_calls:
+                self.calls.append(call)
             self._changed.notify_all()
 
     # -- what a test does -----------------------------------------------------
@@ -275,11 +312,42 @@ class FakeBotApi:
         retry_after: int | None = None,
         times: int = 1,
         when: Callable[[dict[str, Any]], bool] | None = None,
+        body: str | None = None,
     ) -> Failure:
-        """Script the next ``times`` calls of ``method`` to fail like Telegram does."""
-        failure = Failure(method, status, description, retry_after, times, when)
+        """Script the next ``times`` calls of ``method`` to fail like Telegram does
+        (``when`` filters on the call's parameters; ``body`` replaces the JSON error
+        with a raw HTML page, as a proxy in front of the API sends)."""
+        failure = Failure(method, status, description, retry_after, times, when, body)
         self.failures.append(failure)
         return failure
+
+    def outage(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        active: Callable[[], bool],
+        retry_after: int | None = None,
+        body: str | None = None,
+    ) -> Failure:
+        """Fail every call of ``method`` while ``active()`` holds (say, a minute of a
+        test's clock), however many there are."""
+        return self.fail(
+            method,
+            status,
+            description,
+            retry_after,
+            times=10**9,
+            when=lambda params: active(),
+            body=body,
+        )
+
+    def stall(self, method: str, seconds: float, times: int = 1) -> Stall:
+        """The next ``times`` calls of ``method`` take effect (a message is sent) but
+        are answered only ``seconds`` later, as when a reply is lost to a timeout."""
+        stall = Stall(method, seconds, times)
+        self.stalls.append(stall)
+        return stall
 
     def user(
         self, user_id: int, first_name: str = "Ada", username: str | None = None
