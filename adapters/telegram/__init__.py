@@ -1,8 +1,7 @@
 """The Telegram adapter (python-telegram-bot): polling or webhook, and pushes.
 
-``bot/`` calls :func:`run` (blocking, one process) or builds with
-:func:`build_application` and serves inside its own loop with
-:func:`running`; :func:`sender_for` gives the outbox its :class:`TelegramSender` (or
+``bot/`` builds with :func:`build_application` and serves inside its own
+loop with :func:`running` (updates are confirmed to Telegram once handled); :func:`sender_for` gives the outbox its :class:`TelegramSender` (or
 :func:`build_sender` in a process without the Application).
 """
 
@@ -10,7 +9,6 @@ from adapters.telegram.app import (
     TelegramConfigError,
     build_application,
     build_sender,
-    run,
     running,
     sender_for,
     webhook_options,
@@ -22,7 +20,6 @@ __all__ = [
     "TelegramSender",
     "build_application",
     "build_sender",
-    "run",
     "running",
     "sender_for",
     "webhook_options",

@@ -10,6 +10,7 @@ caller owns, and :func:`run` is the blocking entry point for one process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import traceback
@@ -447,41 +448,109 @@ async def running(
         raise TelegramConfigError(REJECTED) from None
     try:
         await set_command_menu(application)
-        assert application.updater is not None
-        if options is not None:
-            await application.updater.start_webhook(**options)
-        else:
-            await application.updater.start_polling(
-                timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
         await application.start()
         try:
-            yield application
+            if options is not None:
+                async with _webhook_server(application, options):
+                    yield application
+            else:
+                async with _polling(application, poll_timeout):
+                    yield application
         finally:
-            if application.updater.running:
-                await application.updater.stop()
             await application.stop()
     finally:
         await application.shutdown()
 
 
-def run(settings: Settings, dispatcher: Dispatcher) -> None:
-    """Serve Telegram until interrupted: long polling, or a webhook server behind a proxy."""
-    application = build_application(settings, dispatcher, overall_rate=settings.telegram.rate_limit)
-    options = webhook_options(settings) if settings.telegram.mode == "webhook" else None
-    if options is not None:
-        log.info(
-            "telegram: webhook server on %s:%s/%s",
-            options["listen"],
-            options["port"],
-            options["url_path"],
-        )
-    else:
-        log.info("telegram: long polling")
+# Updates are confirmed to Telegram only once handled. python-telegram-bot's
+# Updater confirms them when they are queued (webhook: the 200 goes out at
+# once; polling: the next getUpdates moves the offset past the whole batch),
+# so a process killed mid-batch would lose what it had queued. Handling first
+# is safe to repeat: the core drops an update whose id it has already stored.
+
+
+@asynccontextmanager
+async def _webhook_server(application: Application, options: dict[str, Any]) -> AsyncIterator[None]:
+    """Serve the webhook; answer 200 after the update is handled (500 if it crashed)."""
+    from aiohttp import web
+
+    secret = options["secret_token"]
+
+    async def receive(request: web.Request) -> web.Response:
+        if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), application.bot)
+        except Exception:  # not an update: nothing to redeliver
+            log.warning("telegram: ignored a webhook body that is not an update")
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        await application.process_update(update)
+        return web.Response()
+
+    server = web.Application(client_max_size=2**20)
+    server.router.add_post("/" + options["url_path"], receive)
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
     try:
-        if options is not None:
-            application.run_webhook(**options)
-        else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    except InvalidToken:  # its message quotes the token: name the key instead
-        raise TelegramConfigError(REJECTED) from None
+        await web.TCPSite(runner, options["listen"], options["port"]).start()
+        await application.bot.set_webhook(
+            url=options["webhook_url"],
+            secret_token=secret,
+            allowed_updates=options["allowed_updates"],
+        )
+        yield
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def _polling(application: Application, timeout: float) -> AsyncIterator[None]:
+    """Long polling that moves the offset past a batch only when it is handled.
+
+    A batch is handled concurrently across chats and in order within a chat.
+    """
+    await application.bot.delete_webhook()
+    stop = asyncio.Event()
+
+    async def handle_chat(updates: list[Update]) -> None:
+        for update in updates:
+            await application.process_update(update)
+
+    async def loop() -> None:
+        offset: int | None = None
+        failures = 0
+        while not stop.is_set():
+            try:
+                updates = await application.bot.get_updates(
+                    offset=offset,
+                    timeout=int(timeout),
+                    allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=timeout + 10,
+                )
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except TelegramError as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.warning("telegram: getUpdates failed (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            by_chat: dict[object, list[Update]] = {}
+            for update in updates:
+                chat = update.effective_chat.id if update.effective_chat else update.update_id
+                by_chat.setdefault(chat, []).append(update)
+            await asyncio.gather(*(handle_chat(batch) for batch in by_chat.values()))
+            if updates:
+                offset = updates[-1].update_id + 1
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        stop.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

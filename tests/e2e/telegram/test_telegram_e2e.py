@@ -493,3 +493,46 @@ async def test_a_json_file_syncs_offline_answers(tg: Bot) -> None:
     assert tg.count(Response) == 2  # a repeat changes nothing
     calls = await tg.send(tg.fake.document_update(ada, b"{not json", "broken.json"))
     assert "valid JSON" in texts(calls) and tg.count(Response) == 2
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_an_update_is_confirmed_only_after_it_is_handled(
+    bot_factory: Any, app: Any, mode: str
+) -> None:
+    # A bot killed between taking an update and handling it must get it again:
+    # while the core is still handling it, the webhook has not answered and
+    # polling has not moved the offset past it.
+    import asyncio
+    import threading
+
+    release = threading.Event()
+
+    class Held(Dispatcher):
+        def handle(self, incoming: Incoming) -> list[Outgoing]:
+            release.wait(10)
+            return super().handle(incoming)
+
+    async with bot_factory(mode, dispatcher=Held(app)) as bot:
+        update = bot.fake.text_update(bot.fake.user(ADA, "Ada"), "/help")
+        if mode == "webhook":
+            post = asyncio.create_task(bot.fake.deliver(update))
+            await asyncio.sleep(0.5)
+            assert not post.done()  # no 200 while the update is being handled
+            release.set()
+            assert await post == 200
+            assert any(c.method == "sendMessage" for c in bot.fake.calls)
+            return
+        await bot.fake.enqueue(update)
+        for _ in range(100):  # until the adapter has taken it
+            if any(c.method == "getUpdates" and c.result for c in bot.fake.calls):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        held = [u["update_id"] for u in bot.fake._updates]
+        assert update["update_id"] in held  # taken, handling, not yet confirmed
+        release.set()
+        for _ in range(100):
+            if update["update_id"] not in [u["update_id"] for u in bot.fake._updates]:
+                break
+            await asyncio.sleep(0.05)
+        assert any(c.method == "sendMessage" for c in bot.fake.calls)
