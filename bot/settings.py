@@ -68,6 +68,10 @@ class LlmSettings(_Section):
     timeout_s: float = Field(20, gt=0, le=600)
     max_retries: int = Field(2, ge=0, le=10)
     max_tokens: int = Field(600, ge=16, le=8192)
+    # Calls waiting on the model at once (more: the offline tutor answers), and
+    # how long the model counts as down after a call timed out through its retries.
+    max_concurrent: int = Field(4, ge=1, le=64)
+    cooldown_s: float = Field(30, ge=0, le=3600)
     user_daily_messages: int = Field(40, ge=0)
     user_daily_tokens: int = Field(20000, ge=0)
     global_daily_tokens: int = Field(2_000_000, ge=0)

@@ -405,7 +405,9 @@ def build_sender(settings: Settings | TelegramSettings, app: App) -> TelegramSen
         tg.token.get_secret_value(),
         base_url=tg.api_url,
         base_file_url=file_url(tg.api_url),
-        rate_limiter=AIORateLimiter(max_retries=3),
+        # No retries inside a send: a 429 reaches the outbox as RetryLater at
+        # once, and the outbox waits retry_after for every row of the platform.
+        rate_limiter=AIORateLimiter(max_retries=0),
     )
     return TelegramSender(bot, app.db, clock=app.clock)
 

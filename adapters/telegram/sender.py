@@ -7,6 +7,12 @@ few times with back-off, and turns Telegram's answers into the outbox's
 vocabulary: a blocked bot marks the identity unreachable and raises
 :class:`Unreachable`; a rate limit or a server error raises
 :class:`RetryLater`.
+
+Nothing is sent twice: a message whose request reached Telegram but whose
+answer timed out (Telegram may well have delivered it) is not sent again,
+and an exception out of :meth:`TelegramSender.send` carries ``delivered``,
+how many of the messages went out before it, so the outbox retries only
+the rest.
 """
 
 from __future__ import annotations
@@ -18,8 +24,16 @@ import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import httpx
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.render import PollRefs, Renderer
@@ -64,6 +78,20 @@ def retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def maybe_delivered(exc: NetworkError) -> bool:
+    """True when the request went out whole and only the answer is missing (a read
+    timeout): Telegram may have delivered it, so sending it again could double it.
+    Connect and pool timeouts, refused connections and 5xx answers are safe to retry."""
+    if not isinstance(exc, TimedOut):
+        return False
+    cause: BaseException | None = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, httpx.ReadTimeout):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def is_group_chat(chat_id: str) -> bool:
@@ -126,9 +154,13 @@ class TelegramSender:
         except NetworkError as exc:
             raise RetryLater(f"network error: {exc}") from exc
         group = is_group_chat(chat_id)
-        for msg in messages:
+        for done, msg in enumerate(messages):
             await self.pacer.wait(chat_id)
-            await self._send_one(chat_id, msg, group)
+            try:
+                await self._send_one(chat_id, msg, group)
+            except Exception as exc:
+                exc.delivered = done  # type: ignore[attr-defined]  # read by bot.delivery
+                raise
 
     async def close(self) -> None:
         """Release the bot's connections (for a sender made by ``build_sender``)."""
@@ -155,6 +187,14 @@ class TelegramSender:
                     raise Unreachable(str(exc)) from exc
                 raise
             except NetworkError as exc:  # includes TimedOut and 5xx answers
+                if maybe_delivered(exc):
+                    # At most once: the message may be in the chat already.
+                    log.warning(
+                        "telegram: no answer to a push into chat %s in time; it may have "
+                        "arrived, so it is not sent again",
+                        chat_id,
+                    )
+                    return
                 if attempt == self.network_retries:
                     raise RetryLater(f"network error: {exc}") from exc
                 await asyncio.sleep(self.backoff * 2**attempt)

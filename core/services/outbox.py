@@ -10,7 +10,14 @@ platform, and records the outcome with :func:`mark_sent`,
 Delivery is at-least-once only in one narrow case: a process that dies
 after the platform accepted a message but before ``mark_sent`` committed.
 Its claim expires after ``LEASE`` and the row is sent again; every other
-path sends a row exactly once.
+path sends a row exactly once. To keep it so, a worker whose pass has run
+a while renews each claim (:func:`renew`) before sending (a pass that ran
+past ``LEASE`` must not send a row another worker took over), a push of
+several messages (a
+digest and its chart) remembers how many went out before a failure
+(``payload["delivered_parts"]``) so a retry sends only the rest, and rows a
+worker claimed but did not try (the platform asked it to wait) go back
+with :func:`release`, their attempt not counted.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from core.db.models import Identity, Notification, NotificationPreference, User
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 6
+PROGRESS = "delivered_parts"  # payload key: messages of the push already delivered
 PLATFORM_ORDER = ("telegram", "discord", "console")
 
 # Kinds a user can switch off with /notifications (others, such as a tutor's
@@ -226,6 +234,24 @@ def mark_sent(s: Session, notification_id: int, worker: str, now: datetime) -> b
     return bool(result.rowcount)
 
 
+def renew(s: Session, notification_id: int, worker: str, now: datetime) -> bool:
+    """Re-stamp our claim just before sending; False when it is no longer ours
+    (it outlived ``LEASE`` and another worker took it, or it was sent)."""
+    result = s.execute(_owned(worker, notification_id).values(claimed_at=now))
+    return bool(result.rowcount)
+
+
+def release(s: Session, notification_id: int, worker: str, due_at: datetime) -> bool:
+    """Give back a claimed row that was not tried: pending again from ``due_at``,
+    and the attempt its claim counted is taken back."""
+    result = s.execute(
+        _owned(worker, notification_id).values(
+            status="pending", due_at=due_at, attempts=Notification.attempts - 1
+        )
+    )
+    return bool(result.rowcount)
+
+
 def mark_failed(
     s: Session,
     notification_id: int,
@@ -233,20 +259,28 @@ def mark_failed(
     now: datetime,
     error: str,
     retry_after: float | None = None,
-) -> None:
-    """A failed attempt: retry with back-off, or give up after ``MAX_ATTEMPTS``."""
+    delivered: int = 0,
+) -> datetime | None:
+    """A failed attempt: retry with back-off, or give up after ``MAX_ATTEMPTS``.
+
+    ``delivered`` messages of the push went out before the failure; a retry
+    sends only the rest. Returns when the row is due again (None: given up)."""
     row = s.get(Notification, notification_id)
     if row is None or row.status != "sending" or row.claimed_by != worker:
-        return
+        return None
     row.last_error = error[:500]
+    payload = dict(row.payload or {})
+    if delivered > int(payload.get(PROGRESS, 0)):
+        row.payload = {**payload, PROGRESS: delivered}
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
-        return
+        return None
     wait = backoff(row.attempts)
     if retry_after is not None:
         wait = max(wait, timedelta(seconds=retry_after))
     row.status = "pending"
     row.due_at = now + wait
+    return row.due_at
 
 
 def mark_unreachable(s: Session, notification_id: int, worker: str, now: datetime) -> None:

@@ -4,11 +4,20 @@ OpenAI itself, a local Ollama (``http://127.0.0.1:11434/v1``), vLLM or
 llama.cpp's server. The ``openai`` client does its own retries (429, 5xx,
 timeouts) with backoff; whatever still fails becomes a :class:`ModelError`
 with a short, secret-free reason, and the tutor falls back to offline.
+
+A hanging endpoint must not take the rest of the bot with it, so a model
+also guards its callers: at most ``max_concurrent`` calls wait on it at
+once (a caller beyond that gets a ``busy`` error at once, so hanging calls
+cannot occupy every worker thread), and after a call timed out through all
+its retries the model is treated as down for ``cooldown_s`` (calls fail at
+once instead of each waiting ``timeout_s × (max_retries + 1)`` again).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +25,10 @@ import openai
 
 log = logging.getLogger(__name__)
 LOCAL_KEY = "not-needed"  # local servers ignore the key, the client wants one
+MAX_CONCURRENT = 4  # model calls waiting at once; half the adapters' concurrent updates
+COOLDOWN_S = 30.0  # after a timeout, how long the model counts as down
+BUSY = "busy"
+COOLING_DOWN = "timed out recently"
 
 
 class ModelError(Exception):
@@ -47,6 +60,8 @@ class ChatModel:
         timeout_s: float = 20.0,
         max_retries: int = 2,
         max_tokens: int = 600,
+        max_concurrent: int = MAX_CONCURRENT,
+        cooldown_s: float = COOLDOWN_S,
     ) -> None:
         self.model = model
         self.max_tokens = max_tokens
@@ -56,6 +71,9 @@ class ChatModel:
             timeout=timeout_s,
             max_retries=max_retries,
         )
+        self.cooldown_s = cooldown_s
+        self._slots = threading.BoundedSemaphore(max(1, max_concurrent))
+        self._down_until = 0.0  # time.monotonic() until which the model counts as down
 
     @classmethod
     def from_settings(cls, llm: Any) -> ChatModel | None:
@@ -74,6 +92,8 @@ class ChatModel:
                 timeout_s=float(getattr(llm, "timeout_s", 20.0)),
                 max_retries=int(getattr(llm, "max_retries", 2)),
                 max_tokens=int(getattr(llm, "max_tokens", 600)),
+                max_concurrent=int(getattr(llm, "max_concurrent", MAX_CONCURRENT)),
+                cooldown_s=float(getattr(llm, "cooldown_s", COOLDOWN_S)),
             )
         except openai.OpenAIError as exc:
             log.warning(
@@ -83,15 +103,41 @@ class ChatModel:
             )
             return None
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> Completion:
-        """One chat completion; raises :class:`ModelError` when it fails for good."""
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int | None = None,
+        max_retries: int | None = None,
+    ) -> Completion:
+        """One chat completion; raises :class:`ModelError` when it fails for good,
+        at once when the model is busy or counts as down (see the module's notes).
+        ``max_retries`` overrides the configured retries for this call."""
+        if time.monotonic() < self._down_until:
+            raise ModelError(COOLING_DOWN)
+        if not self._slots.acquire(blocking=False):
+            raise ModelError(BUSY)
         try:
-            resp = self.client.chat.completions.create(
+            return self._complete(messages, max_tokens, max_retries)
+        finally:
+            self._slots.release()
+
+    def _complete(
+        self, messages: list[dict[str, str]], max_tokens: int | None, max_retries: int | None
+    ) -> Completion:
+        client = (
+            self.client
+            if max_retries is None
+            else self.client.with_options(max_retries=max_retries)
+        )
+        try:
+            resp = client.chat.completions.create(
                 model=self.model,
                 messages=messages,  # type: ignore[arg-type]
                 max_tokens=max_tokens or self.max_tokens,
             )
         except openai.APITimeoutError:
+            # Every attempt hung: spare the next students the same wait for a while.
+            self._down_until = time.monotonic() + self.cooldown_s
             raise ModelError("timeout") from None
         except openai.RateLimitError:
             raise ModelError("rate limited (429)") from None

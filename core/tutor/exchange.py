@@ -3,6 +3,14 @@
 The order is the safety: refuse during a live test module before anything
 else, build the context (the key only if answered), check budgets, call the
 model, fall back offline on any failure, and log the exchange.
+
+The model call runs outside any database transaction: everything the
+request needs is read first, the event's transaction is committed (which
+returns its pooled connection and, on SQLite, the write lock), and the
+answer is logged in a second, short transaction that the dispatcher
+commits. A hanging endpoint then holds no connection, lock or row that
+another student needs. Every refusal (a live module, a used button, a bad
+level) happens before that commit, so bad input still changes nothing.
 """
 
 from __future__ import annotations
@@ -109,8 +117,10 @@ class Tutor:
                 row.error = "budget exhausted"
             else:
                 row.model = self.model.model[:128]
+                messages = build_messages(ctx, text, first_after_answer)
+                end_transaction(s)
                 try:
-                    done = self.model.complete(build_messages(ctx, text, first_after_answer))
+                    done = self.model.complete(messages)
                 except ModelError as exc:
                     log.warning("AI tutor fell back offline: %s", exc.reason)
                     row.error = exc.reason[:255]
@@ -130,6 +140,16 @@ class Tutor:
         s.add(row)
         s.flush()
         return Reply(answer, ctx.hint_level, bool(row.offline), ctx.is_answered, ctx.max_level)
+
+
+def end_transaction(s: Session) -> None:
+    """Commit what the event did so far, before a slow call to the model.
+
+    The session goes on with a new transaction when it is next used (the
+    dispatcher's unit of work commits that one). Inside a SAVEPOINT the
+    outer transaction cannot end here, so the call then waits inside it."""
+    if s.in_transaction() and not s.in_nested_transaction():
+        s.commit()
 
 
 def refuse_during_live_module(s: Session, user: User, now: datetime) -> None:

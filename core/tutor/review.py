@@ -6,6 +6,14 @@ that kind of question), and the chat announces a summary line plus the
 notes. The model writes it in one call when one is configured for reviews
 (:func:`use_tutor`, by the composition root); otherwise, or if it fails, the
 offline tutor writes it from skill counts and each skill's strategy notes.
+
+A review is written while the student's last answer is being recorded. The
+answer's transaction is committed before the model is called (as the tutor
+does, :func:`core.tutor.exchange.end_transaction`), so a hanging endpoint
+holds no connection or lock another student needs; the review's notes and
+the log row go in a second transaction. It makes a single attempt (no
+retries): the student waits one ``timeout_s`` at most for the session's
+summary, and a time-out trips the model's cooldown for everyone after.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from core.db.models import Question, Response, TutorInteraction, User
 from core.services.events import SessionFinished, TestFinished, subscribe
 from core.tutor.budget import spent_reason
 from core.tutor.client import ModelError
-from core.tutor.exchange import Tutor
+from core.tutor.exchange import Tutor, end_transaction
 from core.tutor.prompts import REVIEW_PROMPT
 from core.tutor.strategies import strategy_notes
 
@@ -102,8 +110,9 @@ def _model_notes(
         model=tutor.model.model[:128],
         hint_level=0,
     )
+    end_transaction(s)  # the answer is stored; the model call holds nothing (module notes)
     try:
-        done = tutor.model.complete(messages)
+        done = tutor.model.complete(messages, max_retries=0)  # see the module's notes
     except ModelError as exc:
         log.warning("session review fell back offline: %s", exc.reason)
         row.offline, row.error, row.response = True, exc.reason[:255], "(offline review)"

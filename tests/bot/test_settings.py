@@ -83,3 +83,20 @@ def test_telegram_rate_limit_is_per_process_and_checked() -> None:
     assert two_workers.telegram.rate_limit == 15
     with pytest.raises(ConfigError, match="SATPREP_TELEGRAM_RATE_LIMIT"):
         load_settings(env={"SATPREP_TELEGRAM_RATE_LIMIT": "-1"})
+
+
+def test_llm_concurrency_and_cooldown_reach_the_model() -> None:
+    from core.tutor.client import ChatModel
+
+    s = load_settings(
+        env={
+            "SATPREP_LLM_MODEL": "m",
+            "SATPREP_LLM_MAX_CONCURRENT": "2",
+            "SATPREP_LLM_COOLDOWN_S": "5",
+            "OPENAI_API_KEY": "sk-test",
+        }
+    )
+    model = ChatModel.from_settings(s.llm)
+    assert model is not None and model.cooldown_s == 5
+    with pytest.raises(ConfigError, match="SATPREP_LLM_MAX_CONCURRENT"):
+        load_settings(env={"SATPREP_LLM_MAX_CONCURRENT": "0"})

@@ -19,9 +19,11 @@ database. Then:
   loss, as a clock on test day keeps running), nothing was lost or counted
   twice.
 
-The slow variant kills the bot while it is sending the replies to an answer
-(the answer is committed, the student never saw the next question): pressing
-the same button again shows it and counts the answer once.
+The slow variants kill the bot while it is sending the replies to an answer
+(the answer is committed, the student never saw the next question): in a
+test, pressing the same button again shows it and counts the answer once; in
+practice, the old button says it was answered and ``/practice`` brings the
+open question of the same session back.
 
 Run with ``-s`` to see the downtime::
 
