@@ -86,7 +86,10 @@ def record_activity(
         day.questions += questions
         day.seconds += seconds
         return
-    s.execute(
+    # On the session's connection, past the ORM's bulk-DML layer (a plain
+    # statement; nothing loaded is affected: count_day re-reads the row).
+    s.flush()
+    s.connection().execute(
         stmt,
         {"user_id": user.user_id, "day": today, "questions": questions, "seconds": seconds},
     )

@@ -275,14 +275,6 @@ def aware(moment: datetime) -> datetime:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Database]:
     """(URL, Database): a fresh SQLite file, or the test PostgreSQL emptied."""
     engine = getattr(request, "param", "sqlite")

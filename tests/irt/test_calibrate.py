@@ -105,6 +105,10 @@ def test_learned_c_prior_keeps_its_mode_and_follows_the_spread() -> None:
     # Bank c's all alike: a strong prior (capped at 100); spread out: a weaker one.
     assert sum(tight) == pytest.approx(100)
     assert sum(wide) < 40
+    # Answers that say little about c (large posterior variance) never loosen
+    # the prior below the given one: learning only tightens it.
+    vague = _learned_beta(np.full(200, 0.2), np.full(200, 0.05), 0.2, 22)
+    assert sum(vague) == pytest.approx(22)
 
 
 def test_learning_the_c_prior_spread_helps_a_bank_of_alike_guessing() -> None:
