@@ -212,3 +212,20 @@ def test_three_full_tests_without_repeats(chat: Chat) -> None:
     with chat.dispatcher.app.db.uow() as s:
         ids = s.scalars(select(Response.question_id)).all()
     assert len(ids) == 3 * 98 and len(set(ids)) == len(ids)
+
+
+def test_a_second_press_on_an_older_question_adds_no_time(chat: Chat, clock) -> None:  # type: ignore[no-untyped-def]
+    # A double tap, or pressing again after a reply lost in a crash: the answer
+    # is kept once and the time of the question now on screen is not added to it.
+    from core.db.models import ActivityDay
+
+    chat.send("/test rw untimed")
+    first = [b for b in chat.buttons() if b.label == "A"][0]
+    clock.advance(seconds=30)
+    chat.tap(first.payload)
+    clock.advance(seconds=50)
+    chat.tap(first.payload)
+    with chat.dispatcher.app.db.uow() as s:
+        [response] = s.scalars(select(Response)).all()
+        assert (response.answer, response.time_spent) == ("A", 30)
+        assert s.scalar(select(func.sum(ActivityDay.seconds))) == 30

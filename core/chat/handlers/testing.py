@@ -177,7 +177,10 @@ def _store(
     """Save (or change) the answer at ``pos`` while the module is open."""
     checked = check_answer(q, raw)  # UserError: nothing changes
     asked = session.asked_at or ctx.now
-    spent = max(0, int((ctx.now - asked).total_seconds()))
+    # Time counts for the question on screen only: a press on an older message
+    # (a double tap, a reply lost in a crash) must not add the next one's time.
+    shown = int((session.state or {}).get("pos", 0)) == pos
+    spent = max(0, int((ctx.now - asked).total_seconds())) if shown else 0
     answered = testing.module_responses(ctx.s, module)
     existing = answered.get(q.question_id)
     if existing is None:
