@@ -342,6 +342,9 @@ def build_application(
 ) -> Application:
     """The python-telegram-bot Application with every handler registered.
 
+    ``concurrent_updates`` bounds the updates handled at once (each holds a
+    worker thread of the core while it runs).
+
     ``overall_rate`` caps the requests to chats per second of this process
     (Telegram's ≈30 messages/s per bot); several webhook workers sharing one
     token share that budget, so each could get its part. 0 lifts the cap.
@@ -358,6 +361,7 @@ def build_application(
         .base_file_url(file_url(tg.api_url))
         .rate_limiter(AIORateLimiter(overall_max_rate=overall_rate, max_retries=rate_limit_retries))
         .concurrent_updates(concurrent_updates)
+        .updater(None)  # updates come through running(): confirmed once handled
         .post_init(set_command_menu)
         .build()
     )
@@ -471,6 +475,12 @@ async def running(
 # is safe to repeat: the core drops an update whose id it has already stored.
 
 
+async def _handle(application: Application, update: Update) -> None:
+    """Handle one update, at most ``concurrent_updates`` at a time (the
+    Application's update processor), and return when it is done."""
+    await application.update_processor.process_update(update, application.process_update(update))
+
+
 @asynccontextmanager
 async def _webhook_server(application: Application, options: dict[str, Any]) -> AsyncIterator[None]:
     """Serve the webhook; answer 200 after the update is handled (500 if it crashed)."""
@@ -488,7 +498,7 @@ async def _webhook_server(application: Application, options: dict[str, Any]) -> 
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)
-        await application.process_update(update)
+        await _handle(application, update)
         return web.Response()
 
     server = web.Application(client_max_size=2**20)
@@ -518,7 +528,7 @@ async def _polling(application: Application, timeout: float) -> AsyncIterator[No
 
     async def handle_chat(updates: list[Update]) -> None:
         for update in updates:
-            await application.process_update(update)
+            await _handle(application, update)
 
     async def loop() -> None:
         offset: int | None = None
