@@ -48,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.wiring import build_app, load_shipped_bank  # noqa: E402
@@ -114,7 +114,7 @@ class Player:
         self.dispatcher, self.db, self.stats = dispatcher, db, stats
         self.prefix = prefix
         self.n = 0
-        self.keys: dict[str, tuple[str, list[Any], float, float, float]] = {}
+        self.keys: dict[str, Key] = {}
 
     def handle(self, incoming: Incoming, kind: str) -> list[Outgoing]:
         self.n += 1
@@ -136,19 +136,27 @@ class Player:
                 self.stats.errors += 1
         return out
 
-    def question_of(self, payload: str) -> tuple[str, list[Any], float, float, float] | None:
-        """The type, key and 3PL parameters of the question a button belongs to."""
-        with self.db.uow() as s:
-            row = s.get(ActionToken, payload.split(".")[0])
-            qid = (row.payload or {}).get("question") if row is not None else None
-            if qid is None:
+    def question_of(self, payload: str) -> Key | None:
+        return question_of(self.db, self.keys, payload)
+
+
+Key = tuple[str, list[Any], float, float, float]
+
+
+def question_of(db: Database, keys: dict[str, Key], payload: str) -> Key | None:
+    """The type, key and 3PL parameters of the question a button belongs to
+    (its token names the question; ``keys`` caches them by question id)."""
+    with db.uow() as s:
+        row = s.get(ActionToken, payload.split(".")[0])
+        qid = (row.payload or {}).get("question") if row is not None else None
+        if qid is None:
+            return None
+        if qid not in keys:
+            q = s.get(Question, qid)
+            if q is None:
                 return None
-            if qid not in self.keys:
-                q = s.scalar(select(Question).where(Question.question_id == qid))
-                if q is None:
-                    return None
-                self.keys[qid] = (q.type, list(q.correct_answer), q.a_param, q.b_param, q.c_param)
-            return self.keys[qid]
+            keys[qid] = (q.type, list(q.correct_answer), q.a_param, q.b_param, q.c_param)
+        return keys[qid]
 
 
 def buttons(out: list[Outgoing]) -> list[Any]:

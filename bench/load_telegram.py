@@ -59,11 +59,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-from load import fresh_database  # noqa: E402  (bench/ is on the path: the script's folder)
+from load import Key, fresh_database, question_of  # noqa: E402  (bench/ is on the path)
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from core.db.engine import Database, make_engine  # noqa: E402
-from core.db.models import ActionToken, Question  # noqa: E402
 from tests.e2e.telegram.fake_bot_api import Call, FakeBotApi  # noqa: E402
 from tests.ports import free_port  # noqa: E402
 
@@ -269,7 +268,7 @@ class Load:
             if make_url(args.url).get_backend_name() == "postgresql"
             else make_engine(args.url)
         )
-        self.keys: dict[str, tuple[str, list[Any], float, float, float]] = {}
+        self.keys: dict[str, Key] = {}
         self.reads = ThreadPoolExecutor(8, thread_name_prefix="key-reads")
         fake.listeners.append(self.on_call)
 
@@ -350,20 +349,8 @@ class Load:
             self.stats.tutor += 1
         return p
 
-    def key_of(self, skip_payload: str) -> tuple[str, list[Any], float, float, float] | None:
-        """Type, key and 3PL parameters of the question a button belongs to (as in
-        load.py: the button's token names the question; keys are cached)."""
-        with self.db.uow() as s:
-            row = s.get(ActionToken, skip_payload.split(".")[0])
-            qid = (row.payload or {}).get("question") if row is not None else None
-            if qid is None:
-                return None
-            if qid not in self.keys:
-                q = s.get(Question, qid)
-                if q is None:
-                    return None
-                self.keys[qid] = (q.type, list(q.correct_answer), q.a_param, q.b_param, q.c_param)
-            return self.keys[qid]
+    def key_of(self, skip_payload: str) -> Key | None:
+        return question_of(self.db, self.keys, skip_payload)
 
     async def practise(
         self, http: aiohttp.ClientSession, uid: int, user: dict[str, Any], rng: random.Random

@@ -13,9 +13,9 @@ Its claim expires after ``LEASE`` and the row is sent again; every other
 path sends a row exactly once. To keep it so, a worker whose pass has run
 a while renews each claim (:func:`renew`) before sending (a pass that ran
 past ``LEASE`` must not send a row another worker took over), a push of
-several messages (a
-digest and its chart) remembers how many went out before a failure
-(``payload["delivered_parts"]``) so a retry sends only the rest, and rows a
+several messages (a digest and its chart) remembers how many went out
+before a failure (``payload["delivered_parts"]``) so a retry sends only
+the rest, and rows a
 worker claimed but did not try (the platform asked it to wait) go back
 with :func:`release`, their attempt not counted.
 """
