@@ -48,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy import bindparam, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.wiring import build_app, load_shipped_bank  # noqa: E402
@@ -146,17 +146,23 @@ Key = tuple[str, list[Any], float, float, float]
 def question_of(db: Database, keys: dict[str, Key], payload: str) -> Key | None:
     """The type, key and 3PL parameters of the question a button belongs to
     (its token names the question; ``keys`` caches them by question id)."""
-    with db.uow() as s:
-        row = s.get(ActionToken, payload.split(".")[0])
-        qid = (row.payload or {}).get("question") if row is not None else None
+    with db.engine.connect() as conn:  # plain statements: the students' CPU is not the bot's
+        found = conn.execute(_TOKEN_PAYLOAD, {"token": payload.split(".")[0]}).scalar()
+        qid = (found or {}).get("question")
         if qid is None:
             return None
         if qid not in keys:
-            q = s.get(Question, qid)
+            q = conn.execute(_KEY, {"qid": qid}).first()
             if q is None:
                 return None
             keys[qid] = (q.type, list(q.correct_answer), q.a_param, q.b_param, q.c_param)
         return keys[qid]
+
+
+_TOKEN_PAYLOAD = select(ActionToken.payload).where(ActionToken.token == bindparam("token"))
+_KEY = select(
+    Question.type, Question.correct_answer, Question.a_param, Question.b_param, Question.c_param
+).where(Question.question_id == bindparam("qid"))
 
 
 def buttons(out: list[Outgoing]) -> list[Any]:

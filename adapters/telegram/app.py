@@ -556,7 +556,7 @@ async def _polling(application: Application, timeout: float) -> AsyncIterator[No
                 by_chat.setdefault(chat, []).append(update)
             await asyncio.gather(*(handle_chat(batch) for batch in by_chat.values()))
             if updates:
-                offset = updates[-1].update_id + 1
+                offset = max(u.update_id for u in updates) + 1
 
     task = asyncio.create_task(loop())
     try:

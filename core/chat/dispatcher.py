@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from core.chat.errors import UserError
 from core.chat.messages import Incoming, Outgoing, Text
-from core.chat.tokens import Pressed, resolve
+from core.chat.tokens import Pressed, resolve, store_pending
 from core.db.engine import Database
 from core.db.models import Identity, InboundEvent, User
 from core.db.types import utcnow
@@ -212,9 +212,15 @@ class Dispatcher:
                 with self.app.db.uow() as s:
                     now = self.app.clock()
                     if incoming.event_id is not None:
-                        s.add(InboundEvent(platform=incoming.platform, event_id=incoming.event_id))
                         try:
-                            s.flush()
+                            s.connection().execute(
+                                _INBOUND,
+                                {
+                                    "platform": incoming.platform,
+                                    "event_id": incoming.event_id,
+                                    "received_at": now,
+                                },
+                            )
                         except IntegrityError:
                             raise _Duplicate(uncertain) from None
                         uncertain = False  # not stored before: the lost COMMIT did not land
@@ -225,6 +231,7 @@ class Dispatcher:
                     except UserError:
                         s.rollback()
                         raise
+                    store_pending(s)
                     s.flush()  # what is left to send is the COMMIT itself
                     committing = True
                 return out
@@ -259,6 +266,9 @@ def _first_line(exc: BaseException | None) -> str:
 def _too_long(incoming: Incoming) -> bool:
     return len(incoming.text or "") > MAX_INPUT or len(incoming.args) > MAX_INPUT
 
+
+_INBOUND = insert(InboundEvent.__table__)
+"""The event's row (unique per platform and id): a plain insert, built once."""
 
 _IDENTITY = (
     select(Identity)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, SessionTransaction
 
 from core.chat.errors import UserError
 from core.db.models import ActionToken
@@ -44,19 +45,57 @@ def new_token(
     now: datetime,
     ttl: timedelta | None = timedelta(days=2),
 ) -> str:
-    """Store a token for ``user_id`` and return it (10 characters)."""
+    """Make a token for ``user_id`` and return it (10 characters).
+
+    The row is stored with the transaction's other new tokens in one insert
+    (:func:`store_pending`), at the latest when the transaction commits.
+    """
     token = "".join(secrets.choice(_ALPHABET) for _ in range(10))
-    s.add(
-        ActionToken(
-            token=token,
-            user_id=user_id,
-            kind=kind,
-            payload=payload,
-            created_at=now,
-            expires_at=None if ttl is None else now + ttl,
-        )
+    if not s.in_transaction():
+        s.begin()  # the row belongs to this transaction: its end forgets what was not stored
+    s.info.setdefault(_PENDING, []).append(
+        {
+            "token": token,
+            "user_id": user_id,
+            "kind": kind,
+            "payload": payload,
+            "created_at": now,
+            "expires_at": None if ttl is None else now + ttl,
+            "used_at": None,
+        }
     )
     return token
+
+
+_PENDING = "tokens.pending"
+_INSERT = insert(ActionToken.__table__)
+
+
+def store_pending(s: Session) -> None:
+    """Insert the tokens made in this transaction and not stored yet (one statement).
+
+    An answer makes three (the next question's, the tutor's, the discussion's);
+    a plain insert on the session's connection costs a fraction of the ORM's
+    unit of work.
+    """
+    rows = s.info.pop(_PENDING, None)
+    if rows:
+        if s.new:
+            s.flush()  # e.g. the user a token belongs to, made in this transaction
+        s.connection().execute(_INSERT, rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _store_before_commit(s: Session) -> None:
+    store_pending(s)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(s: Session, transaction: SessionTransaction) -> None:
+    # Committed: stored already. Rolled back or closed: the tokens go with it.
+    # A savepoint's end keeps them (the outer transaction may still commit).
+    if transaction.parent is None and not transaction.nested:
+        s.info.pop(_PENDING, None)
 
 
 def button_payload(token: str, arg: str) -> str:
@@ -69,6 +108,7 @@ def resolve(s: Session, payload: str, user_id: str, now: datetime) -> Pressed:
     match = _TOKEN.match(payload or "")
     if not match:
         raise UserError(STALE)
+    store_pending(s)  # a token made earlier in this transaction
     row = s.get(ActionToken, match.group(1))
     if row is None:
         raise UserError(STALE)

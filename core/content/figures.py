@@ -391,8 +391,16 @@ def render_figure(spec: dict[str, Any]) -> bytes:
         text = spec.get("caption") or "Note: Figure not drawn to scale."
         fig.text(0.5, 0.015, text, ha="center", va="bottom", fontsize=_FONT - 2, style="italic")
     buffer = io.BytesIO()
-    # No "Software" chunk: the bytes then depend only on the spec.
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    # No "Software" chunk: the bytes then depend only on the spec. zlib level 1:
+    # a tenth of the render's CPU saved for PNGs about a fifth larger (flat
+    # colours compress well either way), and a figure is drawn on the hot path.
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=DPI,
+        metadata={"Software": None},
+        pil_kwargs={"compress_level": 1},
+    )
     return buffer.getvalue()
 
 

@@ -171,7 +171,7 @@ def _join_league(s: Session, user: User, now: datetime) -> None:
             _IN_LEAGUE.clear()
         _IN_LEAGUE.add((user.user_id, week))
         return
-    leagues.join(s, user, week)
+    leagues.join(s, user, week, looked=True)
 
 
 @subscribe(AnswerRecorded)

@@ -82,9 +82,13 @@ _MEMBERSHIP = select(LeagueMembership).where(
 )
 
 
-def join(s: Session, user: User, week: date) -> LeagueMembership | None:
-    """Put an active user in a cohort of their tier for ``week`` (once; None when inactive)."""
-    existing = membership(s, user.user_id, week)
+def join(s: Session, user: User, week: date, looked: bool = False) -> LeagueMembership | None:
+    """Put an active user in a cohort of their tier for ``week`` (once; None when inactive).
+
+    ``looked``: the caller has just found no membership for the week (the
+    unique (user, week) still refuses a racing second one).
+    """
+    existing = None if looked else membership(s, user.user_id, week)
     if existing is not None:
         return existing
     if week_points(s, user.user_id, week) <= 0:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Executable
 
 from core.db.models import ActivityDay, PointsEntry, User
@@ -46,20 +47,37 @@ def award(
         )
         if exists is not None:
             return 0
-    today = local_today(user.timezone, now)
-    s.add(
-        PointsEntry(
-            user_id=user.user_id,
-            points=points,
-            reason=reason,
-            ref=ref,
-            local_date=today,
-            week=week_of(now.date()),
-            created_at=now,
-        )
+    state = inspect(user)
+    if state.pending or "points" in state.committed_state:
+        s.flush()  # the row, or a change to its points, must reach the database first
+    conn = s.connection()
+    conn.execute(
+        _INSERT_ENTRY,
+        {
+            "user_id": user.user_id,
+            "points": points,
+            "reason": reason,
+            "ref": ref,
+            "local_date": local_today(user.timezone, now),
+            "week": week_of(now.date()),
+            "created_at": now,
+        },
     )
-    user.points = (user.points or 0) + points
+    # Added in the database (two processes awarding at once both count), and
+    # to the loaded row without making it dirty (no ORM flush for it).
+    conn.execute(_ADD_POINTS, {"uid": user.user_id, "points": points})
+    set_committed_value(user, "points", (user.points or 0) + points)
     return points
+
+
+# Plain statements on the session's connection, built once: an award is part
+# of most answers, and the ORM's unit of work would cost more than the SQL.
+_INSERT_ENTRY = insert(PointsEntry.__table__)
+_ADD_POINTS = (
+    update(User.__table__)
+    .where(User.__table__.c.user_id == bindparam("uid"))
+    .values(points=func.coalesce(User.__table__.c.points, 0) + bindparam("points"))
+)
 
 
 def record_activity(

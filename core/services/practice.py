@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from core.content.taxonomy import SKILLS, Domain, Skill, domains_of, skills_of
 from core.db.models import PracticeSession, Proficiency, Question, Response, User
 from core.irt.estimate import Estimate, estimate_ability, group_abilities
-from core.services.questions import Checked, PoolCache, seen_question_ids
+from core.services.questions import Checked, PoolCache, note_response, seen_question_ids
 from core.services.selection import pick
 
 ADAPTIVE_KINDS = ("practice", "diagnostic", "review")
@@ -27,17 +27,20 @@ ADAPTIVE_KINDS = ("practice", "diagnostic", "review")
 
 def active_session(s: Session, user_id: str) -> PracticeSession | None:
     """The user's running session, if any (the newest)."""
-    return s.scalars(
-        select(PracticeSession)
-        .where(
-            PracticeSession.user_id == user_id,
-            PracticeSession.status == "active",
-            # A worksheet stays open until synced; it is not a chat session.
-            PracticeSession.test_type != "worksheet",
-        )
-        .order_by(PracticeSession.started_at.desc())
-        .limit(1)
-    ).first()
+    return s.scalars(_ACTIVE, {"user_id": user_id}).first()
+
+
+_ACTIVE = (  # built once: every typed answer and test answer runs it
+    select(PracticeSession)
+    .where(
+        PracticeSession.user_id == bindparam("user_id"),
+        PracticeSession.status == "active",
+        # A worksheet stays open until synced; it is not a chat session.
+        PracticeSession.test_type != "worksheet",
+    )
+    .order_by(PracticeSession.started_at.desc())
+    .limit(1)
+)
 
 
 def topic_skills(topic: Domain | Skill | str | None) -> list[str]:
@@ -247,6 +250,14 @@ def next_question(
     return pick(s, cache, skills, theta, seen, rng, rule=plan.rule, target_p=target_p)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A stored response: its id and the seconds it counted."""
+
+    id: int
+    time_spent: int
+
+
 def record(
     s: Session,
     session: PracticeSession,
@@ -255,30 +266,39 @@ def record(
     now: datetime,
     points: int = 0,
     clear: bool = True,
-) -> Response:
+) -> Recorded:
     """Store the answer (None: skipped) to the session's current question.
 
-    ``clear=False``: the caller sets the session's next question (or closes
-    it) in this transaction, so the session row is written once.
+    One insert on the session's connection, past the ORM's unit of work
+    (every answer runs it). The unique (session, question) refuses a second
+    answer to the same question. ``clear=False``: the caller sets the
+    session's next question (or closes it) in this transaction, so the
+    session row is written once.
     """
     asked = session.asked_at or now
-    response = Response(
-        session_id=session.session_id,
-        user_id=session.user_id,
-        question_id=q.question_id,
-        answer=None if checked is None else checked.answer,
-        correct=bool(checked and checked.correct),
-        skipped=checked is None,
-        time_spent=max(0, int((now - asked).total_seconds())),
-        timestamp=now,
-        points_awarded=points,
+    time_spent = max(0, int((now - asked).total_seconds()))
+    result = s.connection().execute(
+        _INSERT_RESPONSE,
+        {
+            "session_id": session.session_id,
+            "user_id": session.user_id,
+            "question_id": q.question_id,
+            "answer": None if checked is None else checked.answer,
+            "correct": bool(checked and checked.correct),
+            "skipped": checked is None,
+            "time_spent": time_spent,
+            "timestamp": now,
+            "points_awarded": points,
+        },
     )
-    s.add(response)
-    s.flush()
+    note_response(s, session.user_id, q.question_id)
     if clear:
         session.current_question_id = None
         session.asked_at = None
-    return response
+    return Recorded(int(result.inserted_primary_key[0]), time_spent)
+
+
+_INSERT_RESPONSE = insert(Response.__table__)
 
 
 def update_proficiencies(

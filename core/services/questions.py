@@ -238,6 +238,7 @@ class PoolCache:
         self._pool: Pool | None = None
         self._lock = threading.Lock()
         self._checked = 0.0
+        self._questions: dict[str, Question] = {}
 
     CHECK_EVERY = 2.0
     """Seconds between checks of the table's version: a new, retired or
@@ -270,11 +271,18 @@ class PoolCache:
                     Question.domain,
                     Question.skill,
                     Question.generator,
+                    Question.updated_at,
                 )
                 .where(Question.retired.is_(False))
                 .order_by(Question.question_id)
             ).all()
             ids = [r[0] for r in rows]
+            # Copies of changed or retired questions are read again; new rows
+            # (a generated item stored) leave the others in place.
+            updated = {r[0]: r[8] for r in rows}
+            self._questions = {
+                qid: q for qid, q in self._questions.items() if updated.get(qid) == q.updated_at
+            }
             self._pool = Pool(
                 ids=ids,
                 index={qid: i for i, qid in enumerate(ids)},
@@ -288,6 +296,36 @@ class PoolCache:
                 version=version,  # type: ignore[arg-type]
             )
             return self._pool
+
+    MAX_QUESTIONS = 20_000
+    """Copies kept per process (about 2 KB each)."""
+
+    def question(self, s: Session, question_id: str) -> Question | None:
+        """The stored question ``question_id`` from the process's read-only copies.
+
+        A copy is a transient :class:`Question` that no session owns: read its
+        attributes, never add it to a session. When the pool's version changes
+        (checked every :attr:`CHECK_EVERY` seconds), copies whose ``updated_at``
+        moved, or that were retired, are dropped, so a changed question is read
+        again within that time. Serving a question
+        costs no query and no ORM load once its copy is made.
+        """
+        self.get(s)
+        questions = self._questions
+        q = questions.get(question_id)
+        if q is None:
+            row = s.execute(_QUESTION_ROW, {"question_id": question_id}).first()
+            if row is None:
+                return None
+            q = Question(**row._mapping)
+            if len(questions) < self.MAX_QUESTIONS:
+                questions[question_id] = q
+        return q
+
+
+_QUESTION_ROW = select(Question.__table__).where(
+    Question.__table__.c.question_id == bindparam("question_id")
+)
 
 
 def fresh_generated(
@@ -321,6 +359,13 @@ def seen_question_ids(s: Session, user_id: str) -> set[str]:
         s.flush()  # pending responses are part of the answer (the query's autoflush, kept)
         seen = memo[user_id] = set(s.scalars(_SEEN, {"user_id": user_id}))
     return set(seen)
+
+
+def note_response(s: Session, user_id: str, question_id: str) -> None:
+    """Add a response stored outside the ORM's unit of work to the remembered set."""
+    memo: dict[str, set[str]] | None = s.info.get(_SEEN_MEMO)
+    if memo and user_id in memo:
+        memo[user_id].add(question_id)
 
 
 _SEEN = select(Response.question_id).where(Response.user_id == bindparam("user_id"))

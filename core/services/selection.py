@@ -65,7 +65,7 @@ def pick(
     best = np.argpartition(-score, k - 1)[:k]
     choice = int(best[rng.randrange(k)])
     if choice < stored.size:
-        return s.get(Question, pool.ids[int(stored[choice])])
+        return cache.question(s, pool.ids[int(stored[choice])])
     skill, difficulty = virtual[choice - stored.size]
     item = fresh_generated(skill, DIFFICULTY_PRIOR_B[difficulty], rng, seen)
     return None if item is None else store_item(s, item)

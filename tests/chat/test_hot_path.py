@@ -5,8 +5,10 @@ the count is pinned here, on both engines: a change that adds a query to
 every answer fails this test instead of quietly costing throughput. The
 figures are the steady state (after the first answer of the day, which
 also counts the streak and may join a league): 13 statements per practice
-answer and 14 per test answer when measured on 2026-11-25, plus one insert
-of the platform's update id when the event carries one.
+answer (12 to 14) and 13 per test answer when measured on 2026-11-25 (session
+3), plus one insert of the platform's update id when the event carries one.
+Fewer rows go through the ORM's unit of work since session 3 (see
+tests/chat/test_fast_writes.py), which cut CPU, not statements.
 """
 
 from __future__ import annotations

@@ -340,22 +340,16 @@ def _answer_challenge(
             *finish_challenge(ctx, session),
         ]
     checked = None if raw is None else check_answer(q, raw)  # UserError: nothing changes
-    response = practice.record(ctx.s, session, q, checked, ctx.now)
+    right = checked is not None and checked.correct
+    points = POINTS_BY_DIFFICULTY[q.difficulty] if right else 0
+    response = practice.record(ctx.s, session, q, checked, ctx.now, points=points)
     record_activity(ctx.s, ctx.user, ctx.now, response.time_spent)
     out: list[Outgoing] = []
     if from_button:
         mark = "skipped" if checked is None else f"your answer: {checked.answer}"
         out.append(Edit(f"{question_body(q)}\n\n({mark})"))
-    if checked is not None and checked.correct:
-        points = award(
-            ctx.s,
-            ctx.user,
-            POINTS_BY_DIFFICULTY[q.difficulty],
-            "answer",
-            f"response:{response.id}",
-            ctx.now,
-        )
-        response.points_awarded = points
+    if right:
+        award(ctx.s, ctx.user, points, "answer", f"response:{response.id}", ctx.now, fresh=True)
         verdict = "✅ Correct!" + (f" +{points} points" if points else "")
     elif checked is None:
         verdict = f"Skipped. The answer is {key_text(q)}."

@@ -100,7 +100,7 @@ def _resume(ctx: Context, kind: str) -> list[Outgoing] | None:
     current = practice.active_session(ctx.s, ctx.user.user_id)
     if current is None or current.test_type != kind or current.current_question_id is None:
         return None
-    q = ctx.s.get(Question, current.current_question_id)
+    q = pool_cache(ctx).question(ctx.s, current.current_question_id)
     if q is None:
         return None
     done = len(practice.answered_in(ctx.s, current.session_id))
@@ -226,21 +226,17 @@ def _question(ctx: Context, session: PracticeSession, q: Question, done: int) ->
     return question_messages(q, header, token, buttons)
 
 
-_SESSION_AND_QUESTION = (  # one round trip for both rows, built once
-    select(PracticeSession, Question)
-    .outerjoin(Question, Question.question_id == bindparam("question_id"))
-    .where(PracticeSession.session_id == bindparam("session_id"))
-)
+_SESSION = select(PracticeSession).where(PracticeSession.session_id == bindparam("session_id"))
+"""Built once (every answer runs it); the question comes from the pool's copies."""
 
 
 def _current(ctx: Context, session_id: str, question_id: str) -> tuple[PracticeSession, Question]:
-    found = ctx.s.execute(
-        _SESSION_AND_QUESTION, {"session_id": session_id, "question_id": question_id}
-    ).first()
-    if found is None or found[0].user_id != ctx.user.user_id:
+    session = ctx.s.scalar(_SESSION, {"session_id": session_id})
+    if session is None or session.user_id != ctx.user.user_id:
         raise UserError("That question is no longer open. Send /practice for a new one.")
-    session, q = found
-    if session.status != "active" or session.current_question_id != question_id or q is None:
+    current = session.status == "active" and session.current_question_id == question_id
+    q = pool_cache(ctx).question(ctx.s, question_id) if current else None
+    if q is None:
         again = (
             f" Send /{session.test_type} to see where you are."
             if session.status == "active" and session.test_type in ("practice", "diagnostic")
@@ -268,7 +264,7 @@ def typed_answer(ctx: Context, text: str) -> list[Outgoing] | None:
         return None
     if session.current_question_id is None:
         return None
-    q = ctx.s.get(Question, session.current_question_id)
+    q = pool_cache(ctx).question(ctx.s, session.current_question_id)
     assert q is not None
     return answer(ctx, session, q, text, from_button=False)
 

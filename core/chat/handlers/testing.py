@@ -90,7 +90,7 @@ def resume(ctx: Context, session: PracticeSession) -> list[Outgoing]:
 def show(ctx: Context, session: PracticeSession, module: TestModule, pos: int) -> list[Outgoing]:
     """Show the question at ``pos`` of the open module."""
     item = module.items[pos]
-    q = ctx.s.get(Question, item.question_id)
+    q = pool_cache(ctx).question(ctx.s, item.question_id)
     assert q is not None
     session.current_question_id = q.question_id
     session.asked_at = ctx.now
@@ -146,7 +146,7 @@ def test_button(ctx: Context, pressed: Pressed) -> list[Outgoing]:
             *_next(ctx, session, module, pos),
         ]
     item = module.items[pos]
-    q = ctx.s.get(Question, item.question_id)
+    q = pool_cache(ctx).question(ctx.s, item.question_id)
     assert q is not None
     out = _store(ctx, session, module, pos, q, arg)
     return [Edit(f"{_label(module)} · Q {pos + 1}: answer {arg} saved."), *out]
@@ -163,7 +163,7 @@ def typed_test_answer(ctx: Context, text: str) -> list[Outgoing] | None:
     if testing.expired(module, ctx.now):
         return _close_and_advance(ctx, session, module, timed_out=True)
     pos = int((session.state or {}).get("pos", 0))
-    q = ctx.s.get(Question, module.items[pos].question_id)
+    q = pool_cache(ctx).question(ctx.s, module.items[pos].question_id)
     assert q is not None
     return [
         Text(f"Q {pos + 1}: answer {text.strip()[:16]} saved."),

@@ -163,6 +163,7 @@ class FakeBotApi:
         self.keep_calls = True
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
+        self.confirmed = 0  # the highest getUpdates offset received: updates below it are done
         self._message_ids = itertools.count(1)
         self._ids = itertools.count(1)
         self._changed: asyncio.Condition | None = None
@@ -548,6 +549,7 @@ class FakeBotApi:
         async with self._changed:
             if offset:  # confirms every update before it
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                self.confirmed = max(self.confirmed, offset)
             if not self._updates and timeout > 0 and not self.closing:
                 with contextlib.suppress(TimeoutError):  # an empty answer after the timeout
                     await asyncio.wait_for(

@@ -1,0 +1,149 @@
+"""The answer path's plain statements: question copies, tokens, points, responses.
+
+The hot path writes some rows past the ORM's unit of work and serves
+questions from per-process copies (see bench/load.py and docs/benchmarks.md).
+These tests pin what that must not change: a copy follows a re-calibrated,
+edited or retired question; a token made in a transaction is stored when it
+commits and forgotten when it rolls back; points awarded by two processes
+at once both count; a response written this way is seen by the selection
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, update
+
+from core.chat.errors import UserError
+from core.chat.tokens import new_token, resolve
+from core.db.engine import Database
+from core.db.models import ActionToken, PointsEntry, PracticeSession, Question, User
+from core.services import practice
+from core.services.points import award
+from core.services.questions import Checked, PoolCache, seen_question_ids
+from core.services.selection import pick
+
+NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+def _user(db: Database) -> str:
+    with db.uow() as s:
+        user = User(display_name="Ana", created_at=NOW)
+        s.add(user)
+        s.flush()
+        return user.user_id
+
+
+def _stale(cache: PoolCache) -> None:
+    cache._checked = 0.0  # as if CHECK_EVERY had passed
+
+
+def test_a_question_copy_follows_calibration_and_retirement(db: Database) -> None:
+    cache = PoolCache(use_generators=False)
+    with db.uow() as s:
+        first, second = s.scalars(select(Question.question_id).limit(2)).all()
+        copy = cache.question(s, first)
+        other = cache.question(s, second)
+        assert copy is not None and other is not None
+        assert cache.question(s, first) is copy  # served from the copy, no query
+        assert copy not in s  # no session owns it
+        old_a = copy.a_param
+    with db.uow() as s:  # a calibration moves the parameters (and updated_at)
+        s.execute(
+            update(Question)
+            .where(Question.question_id == first)
+            .values(a_param=old_a + 0.5, calibrated_at=NOW, updated_at=datetime.now(UTC))
+        )
+    with db.uow() as s:
+        assert cache.question(s, first) is copy  # not yet: the version is checked every 2 s
+        _stale(cache)
+        fresh = cache.question(s, first)
+        assert fresh is not copy and fresh is not None
+        assert fresh.a_param == pytest.approx(old_a + 0.5)
+        assert cache.question(s, second) is other  # unchanged questions keep their copies
+    with db.uow() as s:
+        s.execute(update(Question).where(Question.question_id == second).values(retired=True))
+    with db.uow() as s:
+        _stale(cache)
+        again = cache.question(s, second)
+        assert again is not other  # a retired question's copy is dropped…
+        assert again is not None and again.retired  # …and an open session can still show it
+        assert cache.question(s, "no-such-question") is None
+
+
+def test_a_token_is_stored_at_commit_and_forgotten_on_rollback(db: Database) -> None:
+    user_id = _user(db)
+    with db.uow() as s:
+        kept = new_token(s, user_id, "answer", {"question": "q1"}, NOW)
+        # Resolving it in the same transaction stores it first.
+        pressed = resolve(s, f"{kept}.A", user_id, NOW)
+        assert pressed.row.payload == {"question": "q1"} and pressed.arg == "A"
+        also = new_token(s, user_id, "after", {"question": "q1"}, NOW)
+    with db.uow() as s:
+        lost = new_token(s, user_id, "answer", {"question": "q2"}, NOW)
+        s.rollback()
+    with db.uow() as s:
+        stored = set(s.scalars(select(ActionToken.token)))
+        assert stored == {kept, also}
+        with pytest.raises(UserError):
+            resolve(s, f"{lost}.A", user_id, NOW)
+
+
+def test_points_awarded_by_two_processes_at_once_both_count(db: Database) -> None:
+    """The award adds in the database: neither overwrites the other's total."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("two writers at once: run on PostgreSQL (SQLite serialises writers)")
+    user_id = _user(db)
+    loaded = threading.Barrier(2)
+
+    def one(ref: str) -> None:
+        with db.uow() as s:
+            user = s.get(User, user_id)
+            assert user is not None and (user.points or 0) == 0
+            loaded.wait(timeout=10)  # both have read 0 before either awards
+            assert award(s, user, 10, "answer", ref, NOW) == 10
+            assert user.points == 10  # the loaded row follows, without a flush
+
+    threads = [threading.Thread(target=one, args=(f"r{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    with db.uow() as s:
+        assert s.get(User, user_id).points == 20  # type: ignore[union-attr]
+        assert s.scalar(select(func.count()).select_from(PointsEntry)) == 2
+
+
+def test_a_recorded_response_is_seen_in_the_same_transaction(db: Database) -> None:
+    user_id = _user(db)
+    cache = PoolCache(use_generators=False)
+    with db.uow() as s:
+        q = s.scalars(select(Question).where(Question.section == "math").limit(1)).one()
+        session = PracticeSession(
+            user_id=user_id,
+            test_type="practice",
+            section="math",
+            status="active",
+            started_at=NOW,
+            target_count=10,
+            state={"skills": [q.skill], "rule": "target"},
+            current_question_id=q.question_id,
+            asked_at=NOW,
+        )
+        s.add(session)
+        s.flush()
+        assert seen_question_ids(s, user_id) == set()  # remembered for the transaction
+        stored = practice.record(s, session, q, Checked("A", True), NOW, points=10, clear=False)
+        assert stored.id > 0 and stored.time_spent == 0
+        assert seen_question_ids(s, user_id) == {q.question_id}
+        # The selection never offers it again, here or later.
+        import random
+
+        for seed in range(20):
+            nxt = pick(s, cache, [q.skill], 0.0, seen_question_ids(s, user_id), random.Random(seed))
+            assert nxt is None or nxt.question_id != q.question_id
+    with db.uow() as s:
+        assert seen_question_ids(s, user_id) == {q.question_id}
