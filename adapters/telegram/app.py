@@ -43,6 +43,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram.render import BOLD, PollRefs, Renderer, Source
+from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender, record_unreachable
 from core.chat.dispatcher import COMMANDS, App, Dispatcher
 from core.chat.messages import ChatKind, Incoming, Outgoing, Text
@@ -306,7 +307,7 @@ def file_url(api_url: str) -> str:
 
 
 class RedactToken(logging.Filter):
-    """Replaces the token in log records: httpx logs every request URL, which holds it."""
+    """Replaces the token in log records: request logs show the URL, which holds it."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
@@ -320,7 +321,14 @@ class RedactToken(logging.Filter):
 
 
 # Loggers that print request URLs (``…/bot<token>/sendMessage``).
-URL_LOGGERS = ("httpx", "httpcore", "telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Updater")
+URL_LOGGERS = (
+    "adapters.telegram.request",
+    "httpx",
+    "httpcore",
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+)
 
 
 def redact_token_in_logs(token: str) -> None:
@@ -359,6 +367,8 @@ def build_application(
         .token(token)
         .base_url(tg.api_url)
         .base_file_url(file_url(tg.api_url))
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .rate_limiter(AIORateLimiter(overall_max_rate=overall_rate, max_retries=rate_limit_retries))
         .concurrent_updates(concurrent_updates)
         .updater(None)  # updates come through running(): confirmed once handled
@@ -409,6 +419,7 @@ def build_sender(settings: Settings | TelegramSettings, app: App) -> TelegramSen
         tg.token.get_secret_value(),
         base_url=tg.api_url,
         base_file_url=file_url(tg.api_url),
+        request=AiohttpRequest(),
         # No retries inside a send: a 429 reaches the outbox as RetryLater at
         # once, and the outbox waits retry_after for every row of the platform.
         rate_limiter=AIORateLimiter(max_retries=0),
