@@ -12,7 +12,8 @@ reads the answer through the event loop.
 PTB supports this: :class:`telegram.request.BaseRequest` is its documented
 extension point, and this class keeps HTTPXRequest's defaults and errors
 (timeouts raise :class:`~telegram.error.TimedOut`, other transport errors
-:class:`~telegram.error.NetworkError`), so the rest of PTB (the rate
+:class:`~telegram.error.NetworkError`; a timeout after the request went out
+is :class:`AnswerTimedOut`, which the outbox does not send again), so the rest of PTB (the rate
 limiter, retry_after, Message parsing) is unchanged.
 """
 
@@ -23,6 +24,12 @@ import logging
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+
+class AnswerTimedOut(TimedOut):
+    """The request went out whole and its answer did not come in time: Telegram
+    may have acted on it (a message may be in the chat), so it is not repeated."""
+
 
 log = logging.getLogger(__name__)  # its URLs hold the token: app.URL_LOGGERS redacts them
 
@@ -122,8 +129,10 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as res:
                 content = await res.read()
-        except TimeoutError as err:
+        except aiohttp.ConnectionTimeoutError as err:  # no connection: nothing was sent
             raise TimedOut from err
+        except TimeoutError as err:  # reading the answer (or the overall bound): it went out
+            raise AnswerTimedOut from err
         except aiohttp.ClientError as err:
             # The class name says what failed when the message is empty (as PTB does for httpx).
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err

@@ -37,6 +37,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.render import PollRefs, Renderer
+from adapters.telegram.request import AnswerTimedOut
 from core.chat.delivery import RetryLater, Unreachable
 from core.chat.messages import Outgoing, Poll
 from core.db.engine import Database
@@ -84,10 +85,12 @@ def maybe_delivered(exc: NetworkError) -> bool:
     """True when the request went out whole and only the answer is missing (a read
     timeout): Telegram may have delivered it, so sending it again could double it.
     Connect and pool timeouts, refused connections and 5xx answers are safe to retry."""
+    if isinstance(exc, AnswerTimedOut):  # our aiohttp backend says so itself
+        return True
     if not isinstance(exc, TimedOut):
         return False
     cause: BaseException | None = exc.__cause__
-    while cause is not None:
+    while cause is not None:  # a bot on PTB's default httpx backend
         if isinstance(cause, httpx.ReadTimeout):
             return True
         cause = cause.__cause__

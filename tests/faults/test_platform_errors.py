@@ -32,6 +32,7 @@ from telegram.request import HTTPXRequest
 
 from adapters.telegram import build_sender
 from adapters.telegram.render import to_html
+from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import Pacer, TelegramSender
 from bot.delivery import DeliveryReport, deliver_due
 from bot.scheduler import make_digests, make_reminders
@@ -341,11 +342,13 @@ async def test_a_digest_whose_chart_fails_sends_only_the_chart_again(
     assert final["status"] == "sent" and final["attempts"] == 2
 
 
+@pytest.mark.parametrize("backend", [AiohttpRequest, HTTPXRequest])
 async def test_a_push_whose_answer_times_out_is_not_sent_twice(
-    app: App, clock: Any, fake: FakeBotApi
+    app: App, clock: Any, fake: FakeBotApi, backend: type[AiohttpRequest | HTTPXRequest]
 ) -> None:
     """Telegram took the message but the answer came after the client's read
-    timeout: the message may be in the chat, so it is not sent again."""
+    timeout: the message may be in the chat, so it is not sent again. On the
+    adapter's aiohttp backend (build_sender's) and on PTB's default one."""
     await asyncio.to_thread(people, app, fake, 1, 0)
     clock.now = datetime(2026, 11, 8, 9, 30, tzinfo=UTC)
     assert await asyncio.to_thread(make_reminders, app) == 1
@@ -353,7 +356,7 @@ async def test_a_push_whose_answer_times_out_is_not_sent_twice(
     bot = ExtBot(
         fake.token,
         base_url=fake.api_url,
-        request=HTTPXRequest(read_timeout=0.3),  # as build_sender's bot, with a short timeout
+        request=backend(read_timeout=0.3),  # as build_sender's bot, with a short timeout
         rate_limiter=AIORateLimiter(max_retries=3),
     )
     sender = TelegramSender(bot, app.db, clock=app.clock, backoff=0.01)
