@@ -307,8 +307,8 @@ class PoolCache:
         attributes, never add it to a session. When the pool's version changes
         (checked every :attr:`CHECK_EVERY` seconds), copies whose ``updated_at``
         moved, or that were retired, are dropped, so a changed question is read
-        again within that time. Serving a question
-        costs no query and no ORM load once its copy is made.
+        again within that time. Once its copy is made, serving a question costs
+        no query and no ORM load.
         """
         self.get(s)
         questions = self._questions
