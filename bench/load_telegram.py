@@ -158,6 +158,8 @@ def start_workers(args: argparse.Namespace, fake: FakeBotApi, logdir: Path) -> l
         extra = []
         if args.profile and not args.satprep_run:
             extra += ["--profile", str(Path(args.profile) / f"worker{index + 1}.prof")]
+        if args.concurrent_updates and not args.satprep_run:
+            extra += ["--concurrent-updates", str(args.concurrent_updates)]
         if args.switch_interval and not args.satprep_run:
             extra += ["--switch-interval", str(args.switch_interval)]
         with open(log, "wb") as out:
@@ -583,6 +585,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--profile", metavar="DIR", help="cProfile each worker's event loop thread into DIR"
+    )
+    parser.add_argument(
+        "--concurrent-updates",
+        type=int,
+        help="updates each worker handles at once (build_application's concurrent_updates)",
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)

@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=30.0, help="requests to chats/s; 0: no cap")
     parser.add_argument("--profile", help="write a cProfile of the event loop thread here")
     parser.add_argument(
+        "--concurrent-updates", type=int, default=8, help="updates handled at once (threads)"
+    )
+    parser.add_argument(
         "--switch-interval", type=float, help="sys.setswitchinterval (s; CPython's is 0.005)"
     )
     args = parser.parse_args(argv)
@@ -45,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(settings)
     app = bootstrap(settings)
-    application = build_application(settings, Dispatcher(app), overall_rate=args.rate)
+    application = build_application(
+        settings,
+        Dispatcher(app),
+        overall_rate=args.rate,
+        concurrent_updates=args.concurrent_updates,
+    )
 
     async def serve() -> None:
         stop = asyncio.Event()

@@ -24,6 +24,7 @@ from core.chat.messages import Incoming, Outgoing, Text
 from core.chat.tokens import Pressed, resolve, store_pending
 from core.db.engine import Database
 from core.db.models import Identity, InboundEvent, User
+from core.db.plain import write_dirty
 from core.db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,7 @@ class Dispatcher:
                         s.rollback()
                         raise
                     store_pending(s)
+                    write_dirty(s)  # changed rows as plain UPDATEs: the flush has nothing left
                     s.flush()  # what is left to send is the COMMIT itself
                     committing = True
                 return out

@@ -6,7 +6,9 @@ These tests pin what that must not change: a copy follows a re-calibrated,
 edited or retired question; a token made in a transaction is stored when it
 commits and forgotten when it rolls back; points awarded by two processes
 at once both count; a response written this way is seen by the selection
-in the same transaction.
+in the same transaction; a changed row written with a plain UPDATE is saved
+and leaves the session clean, and what such an UPDATE cannot do is left to
+the flush.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from core.chat.errors import UserError
 from core.chat.tokens import new_token, resolve
 from core.db.engine import Database
 from core.db.models import ActionToken, PointsEntry, PracticeSession, Question, User
+from core.db.plain import write_changes, write_dirty
 from core.services import practice
 from core.services.points import award
 from core.services.questions import Checked, PoolCache, seen_question_ids
@@ -147,3 +150,59 @@ def test_a_recorded_response_is_seen_in_the_same_transaction(db: Database) -> No
             assert nxt is None or nxt.question_id != q.question_id
     with db.uow() as s:
         assert seen_question_ids(s, user_id) == {q.question_id}
+
+
+def test_changed_rows_are_written_as_plain_updates_and_left_clean(db: Database) -> None:
+    user_id = _user(db)
+    with db.uow() as s:
+        q1, q2 = s.scalars(select(Question.question_id).limit(2)).all()
+        session = PracticeSession(
+            user_id=user_id, test_type="practice", status="active", started_at=NOW, state={}
+        )
+        s.add(session)
+        s.flush()
+        session_id = session.session_id
+    with db.uow() as s:
+        session = s.get(PracticeSession, session_id)
+        user = s.get(User, user_id)
+        assert session is not None and user is not None
+        session.current_question_id = q1
+        session.asked_at = NOW
+        session.state = {"skills": ["x"], "pos": 3}  # JSON, assigned
+        user.display_name = "Ana B."
+        write_dirty(s)
+        assert not s.dirty  # the closing flush has nothing to do
+        with s.connection().begin_nested():  # a second change of the same row works too
+            session.current_question_id = q2
+            assert write_changes(s, session)
+    with db.uow() as s:
+        session = s.get(PracticeSession, session_id)
+        assert session is not None and session.current_question_id == q2
+        assert session.state == {"skills": ["x"], "pos": 3}
+        assert session.asked_at is not None and s.get(User, user_id).display_name == "Ana B."  # type: ignore[union-attr]
+
+
+def test_what_the_plain_update_cannot_do_is_left_to_the_flush(db: Database) -> None:
+    user_id = _user(db)
+    with db.uow() as s:
+        q = s.scalars(select(Question).limit(1)).one()
+        user = s.get(User, user_id)
+        assert user is not None
+        before = q.updated_at
+        q.explanation = q.explanation + " "  # updated_at has an onupdate: the ORM fills it in
+        assert not write_changes(s, q)
+        assert q in s.dirty
+        user.display_name = "Bo"
+        s.add(PracticeSession(user_id=user_id, test_type="practice", started_at=NOW, state={}))
+        write_dirty(s)  # a row to insert: all of it goes through the flush, in its order
+        assert user in s.dirty and q in s.dirty
+    with db.uow() as s:
+        q2 = s.get(Question, q.question_id)
+        assert q2 is not None and q2.explanation.endswith(" ") and q2.updated_at != before
+        assert s.get(User, user_id).display_name == "Bo"  # type: ignore[union-attr]
+        assert s.scalar(select(func.count()).select_from(PracticeSession)) == 1
+        s.execute(  # leave the shared bank as it was
+            update(Question)
+            .where(Question.question_id == q.question_id)
+            .values(explanation=q.explanation.rstrip(" "))
+        )
