@@ -80,5 +80,12 @@ def write_dirty(s: Session) -> None:
     to be inserted or deleted (then the flush keeps its order of statements)."""
     if s.new or s.deleted:
         return
-    for obj in list(s.dirty):
+    # In a fixed order (table, then key), as the flush's is fixed: two events
+    # updating the same rows take their locks in the same order.
+    for obj in sorted(s.dirty, key=_row_order):
         write_changes(s, obj)
+
+
+def _row_order(obj: Any) -> tuple[str, str]:
+    state = inspect(obj)
+    return state.mapper.local_table.name, repr(state.identity)
