@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import math
 import multiprocessing as mp
 import os
@@ -215,8 +216,23 @@ def sit_test(player: Player, ext: str, answers: int, rng: random.Random) -> None
         out = player.handle(incoming, "answer")
 
 
+class _Failures(logging.Handler):
+    """Keeps the process's logged errors (the dispatcher logs what made it say sorry)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.records) < 5:
+            self.records.append(self.format(record))
+
+
 def run_process(job: dict[str, Any]) -> dict[str, Any]:
     """One bot worker process: its students on ``threads`` threads."""
+    failures = _Failures()
+    logging.getLogger().addHandler(failures)
     db = open_db(job["url"], job["threads"] + 2)
     count_statements(db)
     dispatcher = Dispatcher(build_app(db))
@@ -265,6 +281,7 @@ def run_process(job: dict[str, Any]) -> dict[str, Any]:
         "answers": stats.answers,
         "tutor": stats.tutor,
         "errors": stats.errors,
+        "failures": failures.records,
         "start": start,
         "end": end,
         "cpu": cpu,
@@ -355,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         + " (mean thread CPU inside Dispatcher.handle)"
     )
     print(f"errors              {errors}")
+    for failure in [f for r in results for f in r["failures"]][:3]:
+        print(f"  logged: {failure}")
     print(
         "peak memory (RSS)   "
         + ", ".join(f"{r['rss_mb']:.0f} MB" for r in results)
