@@ -279,9 +279,13 @@ class PoolCache:
             ids = [r[0] for r in rows]
             # Copies of changed or retired questions are read again; new rows
             # (a generated item stored) leave the others in place.
+            # copy() is one step under the GIL: other threads add copies meanwhile
+            # (iterating the live dict failed under load: "changed size during iteration").
             updated = {r[0]: r[8] for r in rows}
             self._questions = {
-                qid: q for qid, q in self._questions.items() if updated.get(qid) == q.updated_at
+                qid: q
+                for qid, q in self._questions.copy().items()
+                if updated.get(qid) == q.updated_at
             }
             self._pool = Pool(
                 ids=ids,

@@ -206,3 +206,46 @@ def test_what_the_plain_update_cannot_do_is_left_to_the_flush(db: Database) -> N
             .where(Question.question_id == q.question_id)
             .values(explanation=q.explanation.rstrip(" "))
         )
+
+
+def test_question_copies_survive_a_pool_rebuild_while_threads_add_copies(db: Database) -> None:
+    """Under load a thread added a copy while another rebuilt the pool and
+    iterated the copies: "dictionary changed size during iteration"."""
+    import sys
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a race in the process's memory: once, on the embedded engine, is enough")
+
+    cache = PoolCache(use_generators=False)
+    with db.uow() as s:
+        ids = list(s.scalars(select(Question.question_id)))
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader(offset: int) -> None:
+        try:
+            with db.uow() as s:
+                i = offset
+                while not stop.is_set():
+                    cache._questions.pop(ids[i % len(ids)], None)  # a miss: a copy is added
+                    assert cache.question(s, ids[i % len(ids)]) is not None
+                    i += 1
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as possible
+    threads = [threading.Thread(target=reader, args=(k * 7,)) for k in range(3)]
+    try:
+        for t in threads:
+            t.start()
+        with db.uow() as s:
+            for _ in range(60):
+                cache._pool, cache._checked = None, 0.0  # rebuild on the next get
+                cache.get(s)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        sys.setswitchinterval(interval)
+    assert not failures, failures[0]
