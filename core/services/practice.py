@@ -13,21 +13,57 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from core.content.taxonomy import SKILLS, Domain, Skill, domains_of, skills_of
 from core.db.models import PracticeSession, Proficiency, Question, Response, User
 from core.irt.estimate import Estimate, estimate_ability, group_abilities
-from core.services.questions import Checked, PoolCache, note_response, seen_question_ids
+from core.services.questions import (
+    Checked,
+    PoolCache,
+    history,
+    note_response,
+    seen_question_ids,
+)
 from core.services.selection import pick
 
 ADAPTIVE_KINDS = ("practice", "diagnostic", "review")
 
 
 def active_session(s: Session, user_id: str) -> PracticeSession | None:
-    """The user's running session, if any (the newest)."""
-    return s.scalars(_ACTIVE, {"user_id": user_id}).first()
+    """The user's running session, if any (the newest).
+
+    Read once per transaction: a typed answer is offered to each text route
+    in turn, and each asks. The remembered answer is read again when a
+    session is being added (pending, or flushed since) or the remembered one
+    is no longer running.
+    """
+    memo: dict[str, PracticeSession | None] = s.info.setdefault(_ACTIVE_MEMO, {})
+    if user_id in memo and not any(isinstance(o, PracticeSession) for o in s.new):
+        found = memo[user_id]
+        if found is None or (found.status == "active" and found.test_type != "worksheet"):
+            return found
+    found = memo[user_id] = s.scalars(_ACTIVE, {"user_id": user_id}).first()
+    return found
+
+
+_ACTIVE_MEMO = "practice.active"
+
+
+@event.listens_for(Session, "before_flush")
+def _new_sessions_forget_active(s: Session, _context: object, _instances: object) -> None:
+    memo = s.info.get(_ACTIVE_MEMO)
+    if memo and any(isinstance(o, PracticeSession) for o in s.new):
+        memo.clear()  # in place: a query running this flush (autoflush) stores its answer
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_active(s: Session, transaction: SessionTransaction) -> None:
+    # The end of the transaction, or of a savepoint (its sessions may be gone);
+    # not the flush's own inner transaction.
+    if transaction.parent is None or transaction.nested:
+        s.info.pop(_ACTIVE_MEMO, None)
 
 
 _ACTIVE = (  # built once: every typed answer and test answer runs it
@@ -138,8 +174,25 @@ class Answered:
     c: float
 
 
-def answered_in(s: Session, session_id: str) -> list[Answered]:
-    """The session's answers in order, as the few columns selection needs."""
+def answered_in(
+    s: Session, session_id: str, user_id: str | None = None, cache: PoolCache | None = None
+) -> list[Answered]:
+    """The session's answers in order, as the few columns selection needs.
+
+    With the session's ``user_id`` and the process's ``cache``: from the
+    user's history (read once per transaction, and read anyway to choose the
+    next question) and the cache's question copies, with no query of its
+    own, unless a question has no copy in this process.
+    """
+    if user_id is not None and cache is not None:
+        answered = []
+        for qid, correct, pretest in history(s, user_id).by_session.get(session_id, ()):
+            q = cache.cached(s, qid)
+            if q is None:
+                break
+            answered.append(Answered(correct, pretest, q.section, q.a_param, q.b_param, q.c_param))
+        else:
+            return answered
     return [
         Answered(bool(r[0]), bool(r[1]), r[2], r[3], r[4], r[5])
         for r in s.execute(_ANSWERED_IN, {"session_id": session_id})
@@ -291,7 +344,14 @@ def record(
             "points_awarded": points,
         },
     )
-    note_response(s, session.user_id, q.question_id)
+    note_response(
+        s,
+        session.user_id,
+        q.question_id,
+        session.session_id,
+        bool(checked and checked.correct),
+        False,
+    )
     if clear:
         session.current_question_id = None
         session.asked_at = None

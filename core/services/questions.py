@@ -304,6 +304,12 @@ class PoolCache:
     MAX_QUESTIONS = 20_000
     """Copies kept per process (about 2 KB each)."""
 
+    def cached(self, s: Session, question_id: str) -> Question | None:
+        """The question's copy if this process has one, else None; never loads
+        one (see :meth:`question`)."""
+        self.get(s)
+        return self._questions.get(question_id)
+
     def question(self, s: Session, question_id: str) -> Question | None:
         """The stored question ``question_id`` from the process's read-only copies.
 
@@ -351,38 +357,72 @@ def fresh_generated(
 _SEEN_MEMO = "questions.seen"
 
 
-def seen_question_ids(s: Session, user_id: str) -> set[str]:
-    """Every question the user has a response to (a copy; the caller may change it).
+@dataclass
+class History:
+    """A user's responses, read once per transaction: what they have seen,
+    and per session the (question, correct, pretest) of each answer in order."""
 
-    Read once per transaction: responses added later in the same transaction
-    join the remembered set as they are flushed (see ``_note_new_responses``).
+    seen: set[str]
+    by_session: dict[str, list[tuple[str, bool, bool]]]
+
+    def add(self, question_id: str, session_id: str | None, correct: bool, pretest: bool) -> None:
+        self.seen.add(question_id)
+        if session_id is not None:
+            self.by_session.setdefault(session_id, []).append((question_id, correct, pretest))
+
+
+def history(s: Session, user_id: str) -> History:
+    """The user's responses (remembered for the transaction; do not change it).
+
+    Responses added later in the same transaction join it: through the ORM
+    as they are flushed (``_note_new_responses``), or by ``note_response``
+    for a plain insert. A response changed through the ORM (a test answer
+    revised) makes the next call read again.
     """
-    memo: dict[str, set[str]] = s.info.setdefault(_SEEN_MEMO, {})
-    seen = memo.get(user_id)
-    if seen is None:
+    memo: dict[str, History] = s.info.setdefault(_SEEN_MEMO, {})
+    found = memo.get(user_id)
+    if found is None:
         s.flush()  # pending responses are part of the answer (the query's autoflush, kept)
-        seen = memo[user_id] = set(s.scalars(_SEEN, {"user_id": user_id}))
-    return set(seen)
+        found = memo[user_id] = History(set(), {})
+        for qid, session_id, correct, pretest in s.execute(_HISTORY, {"user_id": user_id}):
+            found.add(qid, session_id, bool(correct), bool(pretest))
+    return found
 
 
-def note_response(s: Session, user_id: str, question_id: str) -> None:
-    """Add a response stored outside the ORM's unit of work to the remembered set."""
-    memo: dict[str, set[str]] | None = s.info.get(_SEEN_MEMO)
+def seen_question_ids(s: Session, user_id: str) -> set[str]:
+    """Every question the user has a response to (a copy; the caller may change it)."""
+    return set(history(s, user_id).seen)
+
+
+def note_response(
+    s: Session, user_id: str, question_id: str, session_id: str, correct: bool, pretest: bool
+) -> None:
+    """Add a response stored outside the ORM's unit of work to the remembered history."""
+    memo: dict[str, History] | None = s.info.get(_SEEN_MEMO)
     if memo and user_id in memo:
-        memo[user_id].add(question_id)
+        memo[user_id].add(question_id, session_id, correct, pretest)
 
 
-_SEEN = select(Response.question_id).where(Response.user_id == bindparam("user_id"))
+_HISTORY = (
+    select(Response.question_id, Response.session_id, Response.correct, Response.is_pretest)
+    .where(Response.user_id == bindparam("user_id"))
+    .order_by(Response.id)
+)
 
 
 @event.listens_for(Session, "before_flush")
 def _note_new_responses(s: Session, _context: object, _instances: object) -> None:
-    memo: dict[str, set[str]] | None = s.info.get(_SEEN_MEMO)
+    memo: dict[str, History] | None = s.info.get(_SEEN_MEMO)
     if not memo:
         return
+    for obj in s.dirty:
+        if isinstance(obj, Response):
+            memo.pop(obj.user_id, None)  # a revised answer: read again
     for obj in s.new:
         if isinstance(obj, Response) and obj.user_id in memo:
-            memo[obj.user_id].add(obj.question_id)
+            memo[obj.user_id].add(
+                obj.question_id, obj.session_id, bool(obj.correct), bool(obj.is_pretest)
+            )
 
 
 @event.listens_for(Session, "after_rollback")

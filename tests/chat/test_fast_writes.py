@@ -17,7 +17,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from core.chat.errors import UserError
 from core.chat.tokens import new_token, resolve
@@ -150,6 +150,94 @@ def test_a_recorded_response_is_seen_in_the_same_transaction(db: Database) -> No
             assert nxt is None or nxt.question_id != q.question_id
     with db.uow() as s:
         assert seen_question_ids(s, user_id) == {q.question_id}
+
+
+def _session(user_id: str, q: Question, **kw: object) -> PracticeSession:
+    return PracticeSession(
+        user_id=user_id,
+        test_type=kw.pop("test_type", "practice"),
+        section=q.section,
+        status="active",
+        started_at=kw.pop("started_at", NOW),
+        target_count=10,
+        state={"skills": [q.skill], "rule": "target"},
+        current_question_id=q.question_id,
+        asked_at=NOW,
+        **kw,
+    )
+
+
+def test_answers_from_the_history_match_the_query_and_follow_new_answers(db: Database) -> None:
+    """``answered_in`` from the user's history and the copies: the same rows,
+    in the same order, as its own query, including answers stored in this
+    transaction (plain and ORM); a question with no copy falls back to the query."""
+    user_id = _user(db)
+    cache = PoolCache(use_generators=False)
+    with db.uow() as s:
+        qs = s.scalars(select(Question).where(Question.section == "math").limit(4)).all()
+        session = _session(user_id, qs[0])
+        s.add(session)
+        s.flush()
+        for q, right in zip(qs[:3], (True, False, True), strict=True):
+            cache.question(s, q.question_id)
+            session.asked_at = NOW
+            practice.record(s, session, q, Checked("A", right), NOW, clear=False)
+        sid = session.session_id
+    with db.uow() as s:
+        queried = practice.answered_in(s, sid)
+        remembered = practice.answered_in(s, sid, user_id, cache)
+        assert [r.correct for r in queried] == [True, False, True]
+        assert remembered == queried
+        session = s.get(PracticeSession, sid)
+        assert session is not None
+        practice.record(s, session, qs[3], Checked("B", False), NOW, clear=False)
+        cache.question(s, qs[3].question_id)
+        assert practice.answered_in(s, sid, user_id, cache) == practice.answered_in(s, sid)
+        assert len(practice.answered_in(s, sid, user_id, cache)) == 4
+    with db.uow() as s:
+        cold = PoolCache(use_generators=False)  # another process: no copies yet
+        assert practice.answered_in(s, sid, user_id, cold) == practice.answered_in(s, sid)
+
+
+def test_the_running_session_is_read_once_per_transaction(db: Database) -> None:
+    user_id = _user(db)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        if "FROM practice_sessions" in statement:
+            statements.append(statement)
+
+    with db.uow() as s:
+        q = s.scalars(select(Question).limit(1)).one()
+        assert practice.active_session(s, user_id) is None
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert practice.active_session(s, user_id) is None  # remembered
+            assert statements == []
+            first = _session(user_id, q)
+            s.add(first)  # pending: read again (the query's autoflush finds it)
+            assert practice.active_session(s, user_id) is first
+            assert practice.active_session(s, user_id) is first
+            assert len(statements) == 1
+            newer = _session(user_id, q, started_at=NOW.replace(hour=16))
+            s.add(newer)
+            s.flush()  # flushed since: read again
+            assert practice.active_session(s, user_id) is newer
+            newer.status = "finished"  # no longer running: read again
+            assert practice.active_session(s, user_id) is first
+            assert len(statements) == 3
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    with db.uow() as s:
+        found = practice.active_session(s, user_id)
+        assert found is not None and found.session_id == first.session_id
+        with db.uow() as other:  # another process ends it
+            ended = other.get(PracticeSession, first.session_id)
+            assert ended is not None
+            ended.status = "abandoned"
+        assert practice.active_session(s, user_id) is found  # this transaction's answer
+        s.rollback()
+        assert practice.active_session(s, user_id) is None  # the next one reads again
 
 
 def test_changed_rows_are_written_as_plain_updates_and_left_clean(db: Database) -> None:

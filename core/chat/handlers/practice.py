@@ -183,7 +183,7 @@ def _slot_skills(session: PracticeSession, n_done: int) -> list[str] | None:
 
 def ask(ctx: Context, session: PracticeSession) -> list[Outgoing]:
     """Send the session's next question, or its summary when it is done."""
-    answered = practice.answered_in(ctx.s, session.session_id)
+    answered = practice.answered_in(ctx.s, session.session_id, session.user_id, pool_cache(ctx))
     done = len(answered)
     total = session.target_count or 10
     if done >= total:

@@ -87,8 +87,15 @@ def resume(ctx: Context, session: PracticeSession) -> list[Outgoing]:
     return show(ctx, session, module, pos)
 
 
-def show(ctx: Context, session: PracticeSession, module: TestModule, pos: int) -> list[Outgoing]:
-    """Show the question at ``pos`` of the open module."""
+def show(
+    ctx: Context,
+    session: PracticeSession,
+    module: TestModule,
+    pos: int,
+    answered: dict[str, Response] | None = None,
+) -> list[Outgoing]:
+    """Show the question at ``pos`` of the open module (``answered``: the
+    module's answers, when the caller has them)."""
     item = module.items[pos]
     q = pool_cache(ctx).question(ctx.s, item.question_id)
     assert q is not None
@@ -102,7 +109,8 @@ def show(ctx: Context, session: PracticeSession, module: TestModule, pos: int) -
         {"session": session.session_id, "module": module.id, "pos": pos},
         ctx.now,
     )
-    answered = testing.module_responses(ctx.s, module)
+    if answered is None:
+        answered = testing.module_responses(ctx.s, module)
     mark = ""
     if q.question_id in answered:
         mark = f"\n(your answer so far: {answered[q.question_id].answer})"
@@ -234,7 +242,7 @@ def _next(
     for step in range(1, n + 1):
         cand = (pos + step) % n
         if module.items[cand].question_id not in answered:
-            return show(ctx, session, module, cand)
+            return show(ctx, session, module, cand, answered)
     return overview(ctx, session, module, answered)
 
 
