@@ -29,6 +29,8 @@ from core.db.models import Question, Response
 SKILL_CODES = {code: i for i, code in enumerate(SKILLS)}
 DOMAIN_CODES = {code: i for i, code in enumerate(DOMAINS)}
 SECTION_CODES = {"rw": 0, "math": 1}
+SKILL_NAMES = list(SKILL_CODES)
+DOMAIN_NAMES = list(DOMAIN_CODES)
 
 
 def content_hash(item: Item) -> str:

@@ -2,8 +2,12 @@
 
 Stored items compete with "virtual" generated ones: one per generator
 difficulty of each skill in scope, at the difficulty's prior parameters.
-When a virtual candidate wins, a fresh item is generated and stored, so a
-skill with a generator never runs dry and a student never sees a repeat.
+When a virtual candidate wins, an unseen generated item of that skill and
+difficulty already stored (still at its prior parameters) is served if
+there is one; otherwise a fresh item is generated and stored. So a skill
+with a generator never runs dry, a student never sees a repeat, and a
+generated item is answered by many students, as calibration needs, instead
+of the bank growing by an item per answer.
 """
 
 from __future__ import annotations
@@ -67,5 +71,15 @@ def pick(
     if choice < stored.size:
         return cache.question(s, pool.ids[int(stored[choice])])
     skill, difficulty = virtual[choice - stored.size]
-    item = fresh_generated(skill, DIFFICULTY_PRIOR_B[difficulty], rng, seen)
+    prior_b = DIFFICULTY_PRIOR_B[difficulty]
+    twins = np.flatnonzero(
+        mask & pool.generated & (pool.skill == SKILL_CODES[skill]) & (pool.b == prior_b)
+    )
+    if twins.size:
+        # An unseen generated item of that skill and difficulty, still at its
+        # prior, is stored already: it is the same candidate, so serve it (the
+        # item gets the answers calibration needs, and the bank does not grow
+        # by an item per answer).
+        return cache.question(s, pool.ids[int(twins[rng.randrange(twins.size)])])
+    item = fresh_generated(skill, prior_b, rng, seen)
     return None if item is None else store_item(s, item)

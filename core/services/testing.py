@@ -31,12 +31,19 @@ from sqlalchemy.orm import Session
 
 from core.chat.errors import UserError
 from core.content import generators
-from core.content.item import Item
-from core.content.taxonomy import DIFFICULTY_PRIOR_B, SKILLS, blueprint, skills_of
+from core.content.taxonomy import DEFAULT_A, DIFFICULTY_PRIOR_B, SKILLS, blueprint, skills_of
 from core.db.models import PracticeSession, Question, Response, TestModule, TestModuleItem, User
 from core.irt.estimate import Estimate, estimate_ability
 from core.irt.mst import assemble_module
-from core.services.questions import PoolCache, seen_question_ids, store_item
+from core.services.questions import (
+    DOMAIN_NAMES,
+    SECTION_CODES,
+    SKILL_NAMES,
+    PoolCache,
+    seen_question_ids,
+    store_item,
+)
+from core.services.selection import VIRTUAL_C
 
 MODULE_SIZE = {"rw": 27, "math": 22}
 MODULE_MINUTES = {"rw": 32, "math": 35}
@@ -50,7 +57,9 @@ ROUTES = {"easy": "easier", "hard": "harder"}
 
 @dataclass
 class Candidate:
-    """An item that could go into a module: stored already, or freshly generated."""
+    """An item that could go into a module: stored already, or one a generator
+    would write (``generated``: its generator, difficulty and seed; made only
+    if the assembly chooses it)."""
 
     skill: str
     domain: str
@@ -58,39 +67,56 @@ class Candidate:
     b: float
     c: float
     question_id: str | None = None
-    item: Item | None = None
+    generated: tuple[str, str, int] | None = None
+
+    @property
+    def id(self) -> str:
+        if self.generated is not None:
+            return generators.item_id(*self.generated)
+        assert self.question_id is not None
+        return self.question_id
 
 
 def _candidates(
     s: Session, cache: PoolCache, section: str, avoid: set[str], rng: random.Random
 ) -> list[Candidate]:
-    """Unseen stored items of the section plus fresh generated ones."""
+    """Unseen stored items of the section (the process's pool, in question id
+    order) plus fresh generated ones, at their difficulty's prior parameters
+    and the guessing parameter practice gives a generated candidate (a
+    generator may write either answer type); only the chosen ones are made."""
     out: list[Candidate] = []
-    rows = s.execute(
-        select(
-            Question.question_id,
-            Question.skill,
-            Question.domain,
-            Question.a_param,
-            Question.b_param,
-            Question.c_param,
-        )
-        .where(Question.section == section, Question.retired.is_(False))
-        .order_by(Question.question_id)
-    ).all()
-    for qid, skill, domain, a, b, c in rows:
+    pool = cache.get(s)
+    for i in np.flatnonzero(pool.section == SECTION_CODES[section]).tolist():
+        qid = pool.ids[i]
         if qid not in avoid:
-            out.append(Candidate(skill, domain, a, b, c, question_id=qid))
+            out.append(
+                Candidate(
+                    SKILL_NAMES[int(pool.skill[i])],
+                    DOMAIN_NAMES[int(pool.domain[i])],
+                    float(pool.a[i]),
+                    float(pool.b[i]),
+                    float(pool.c[i]),
+                    question_id=qid,
+                )
+            )
     if cache.use_generators:
         for domain in blueprint(section):
             for skill in skills_of(domain):
                 for gen in generators.by_skill(skill.code):
-                    for difficulty in DIFFICULTY_PRIOR_B:
+                    for difficulty, prior_b in DIFFICULTY_PRIOR_B.items():
                         for _ in range(GENERATED_PER_SLOT):
-                            item = generators.make(gen.name, rng.randrange(1, 10**7), difficulty)  # type: ignore[arg-type]
-                            if item.id not in avoid:
-                                p = item.start_params()
-                                out.append(Candidate(skill.code, domain, p.a, p.b, p.c, item=item))
+                            seed = rng.randrange(1, 10**7)
+                            if generators.item_id(gen.name, difficulty, seed) not in avoid:
+                                out.append(
+                                    Candidate(
+                                        skill.code,
+                                        domain,
+                                        DEFAULT_A,
+                                        prior_b,
+                                        VIRTUAL_C,
+                                        generated=(gen.name, difficulty, seed),
+                                    )
+                                )
     return out
 
 
@@ -124,15 +150,16 @@ def assemble(
             "a fresh test. Practise with /practice or /review instead."
         ) from None
     chosen = [cands[int(i)] for i in order]
-    ids = [c.item.id if c.item is not None else c.question_id for c in chosen]
+    ids = [c.id for c in chosen]
     stored = {  # one query for the module's stored items, not one per item
         q.question_id: q for q in s.scalars(select(Question).where(Question.question_id.in_(ids)))
     }
     out = []
     for i, c, qid in zip(order, chosen, ids, strict=True):
         q = stored.get(qid)
-        if q is None and c.item is not None:
-            q = store_item(s, c.item, new=True)
+        if q is None and c.generated is not None:
+            name, difficulty, seed = c.generated
+            q = store_item(s, generators.make(name, seed, difficulty), new=True)  # type: ignore[arg-type]
         assert q is not None
         out.append((q, int(i) in pretest))
     return out

@@ -78,12 +78,17 @@ def make(name: str, seed: int, difficulty: Difficulty = "medium") -> Item:
         raise ValueError(f"unknown difficulty {difficulty!r}")
     rng = random.Random(f"{name}:{difficulty}:{seed}")
     item = gen.fn(rng, difficulty)
-    item.id = f"gen-{name}-{difficulty}-{seed}"
+    item.id = item_id(name, difficulty, seed)
     item.skill = gen.skill
     item.difficulty = difficulty
     item.generator = name
     item.seed = seed
     return item
+
+
+def item_id(name: str, difficulty: str, seed: int) -> str:
+    """The id of generator ``name``'s item for ``difficulty`` and ``seed`` (see :func:`make`)."""
+    return f"gen-{name}-{difficulty}-{seed}"
 
 
 def parse_generated_id(item_id: str) -> tuple[str, Difficulty, int] | None:
