@@ -292,6 +292,7 @@ def _resolve_identity(s: Session, incoming: Incoming, now: datetime) -> Identity
         s.add(user)
         s.flush()
         identity = Identity(
+            user=user,  # set, so that reading it costs no query
             user_id=user.user_id,
             platform=incoming.platform,
             external_id=incoming.user_id,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import joinedload
+
 from core.chat.dispatcher import Context, action, command, text_route
 from core.chat.errors import UserError
 from core.chat.handlers.practice import pool_cache
@@ -120,7 +122,9 @@ def show(
 
 def _module_of(ctx: Context, pressed: Pressed) -> tuple[PracticeSession, TestModule]:
     session = ctx.s.get(PracticeSession, pressed.row.payload["session"])
-    module = ctx.s.get(TestModule, pressed.row.payload["module"])
+    module = ctx.s.get(  # with its items: every press reads them
+        TestModule, pressed.row.payload["module"], options=[joinedload(TestModule.items)]
+    )
     if session is None or module is None or session.user_id != ctx.user.user_id:
         raise UserError("That test is no longer open. Send /test to start one.")
     if session.status != "active":
