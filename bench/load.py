@@ -54,7 +54,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.wiring import build_app, load_shipped_bank  # noqa: E402
 from core.chat.dispatcher import SORRY, Dispatcher  # noqa: E402
-from core.chat.messages import Incoming, Outgoing, Text  # noqa: E402
+from core.chat.messages import Edit, Incoming, Outgoing, Text  # noqa: E402
 from core.db.engine import Database, make_engine  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
 from core.db.models import ActionToken, Question  # noqa: E402
@@ -167,7 +167,8 @@ _KEY = select(
 
 
 def buttons(out: list[Outgoing]) -> list[Any]:
-    return [b for m in out if isinstance(m, Text) for row in m.buttons for b in row]
+    """The buttons of the replies (an edit's too: a button answer's feedback)."""
+    return [b for m in out if isinstance(m, Text | Edit) for row in m.buttons for b in row]
 
 
 def practise(

@@ -295,6 +295,11 @@ class Load:
             if p.kind == "callback":
                 p.done.set()
             return
+        if call.method == "editMessageText" and call.status == 200:
+            # A button answer's feedback is edited into the question's message.
+            if "Ask the tutor" in _buttons(params.get("reply_markup") or {}):
+                p.feedback = call.result
+            return
         if call.method != "sendMessage" or call.status != 200:
             return
         body = str(params.get("text", ""))

@@ -50,7 +50,11 @@ class ConsoleChat:
                 self.write(self._bold(msg.text))
                 self._remember(msg)
             elif isinstance(msg, Edit):
-                continue  # the terminal keeps history; an edit adds nothing
+                if not msg.added:
+                    continue  # the terminal keeps history: the message is there
+                # What the edit appends (the feedback on an answer) is news here.
+                self.write(self._bold(msg.added))
+                self._remember(Text(msg.added, buttons=msg.buttons))
             elif isinstance(msg, Image | Document):
                 data = msg.png if isinstance(msg, Image) else msg.data
                 self.files_dir.mkdir(parents=True, exist_ok=True)

@@ -97,10 +97,16 @@ class Document:
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace the message whose button was pressed (and drop its buttons)."""
+    """Replace the message whose button was pressed (its buttons by ``buttons``).
+
+    ``added``: the part of ``text`` that is new (the feedback appended to an
+    answered question), for a chat that keeps history instead of editing: the
+    terminal prints it, with the buttons, as a message.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    added: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
-from core.chat.messages import Image, Text
+from core.chat.messages import Edit, Image, Text
 from core.db.models import PracticeSession, Proficiency, Question, Response, ReviewCard
 from tests.chat.conversation import Chat, texts
 from tests.chat.synthetic_bank import key_for
@@ -58,8 +59,7 @@ def test_double_tap_and_stale_buttons_count_once(chat: Chat, chat_factory) -> No
     payload = chat.button("B").payload
     first = chat.tap(payload)
     assert any(
-        isinstance(m, Text) and "Correct" in m.text or "Not quite" in getattr(m, "text", "")
-        for m in first
+        isinstance(m, Edit) and ("Correct" in m.text or "Not quite" in m.text) for m in first
     )
     again = texts(chat.tap(payload))
     assert "already" in again
@@ -158,3 +158,29 @@ def test_a_lost_reply_is_recovered_with_the_command(chat: Chat) -> None:
     assert _count(chat, Response) == before + 1
     # With a topic, /practice still starts a new session.
     assert "Practice: Transitions" in texts(chat.send("/practice transitions"))
+
+
+def test_button_feedback_is_edited_into_the_question_unless_too_long(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pressed answer's verdict, explanation and tutor buttons replace the
+    question's message (one message fewer per answer); when the whole would
+    be too long for one message, the question is marked and the feedback
+    follows as a message of its own."""
+    from core.chat.handlers import practice as handler
+
+    chat.send("/practice transitions")  # reading and writing: all A-D
+    out = _answer(chat, True)
+    [edit] = [m for m in out if isinstance(m, Edit)]
+    assert "your answer:" in edit.text and "Correct" in edit.text
+    assert edit.added.startswith("✅ Correct") and edit.added in edit.text
+    assert [b.label for row in edit.buttons for b in row] == ["Ask the tutor", "Discuss"]
+    assert not any(isinstance(m, Text) and "Correct" in m.text for m in out)
+
+    monkeypatch.setattr(handler, "FEEDBACK_IN_PLACE_MAX", 10)
+    out = _answer(chat, False)
+    [edit] = [m for m in out if isinstance(m, Edit)]
+    assert "your answer:" in edit.text and "Not quite" not in edit.text and not edit.buttons
+    [feedback] = [m for m in out if isinstance(m, Text) and "Not quite" in m.text]
+    assert [b.label for row in feedback.buttons for b in row] == ["Ask the tutor", "Discuss"]
+    assert _count(chat, Response) == 2

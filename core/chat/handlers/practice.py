@@ -30,6 +30,11 @@ TEST_KINDS = ("full", "section")
 DIAGNOSTIC_PER_DOMAIN = 3
 
 
+FEEDBACK_IN_PLACE_MAX = 3500
+"""Longest answered question plus feedback shown in the question's own message
+(an edit is one message: Telegram's limit is 4096 characters after markup)."""
+
+
 def pool_cache(ctx: Context) -> PoolCache:
     cache = ctx.app.services.get("pool")
     if cache is None:
@@ -286,9 +291,10 @@ def answer(
         ctx.s, ctx.user, ctx.now, response.time_spent, questions=0 if checked is None else 1
     )
     out: list[Outgoing] = []
+    answered_text = ""
     if from_button:
         mark = "skipped" if checked is None else f"your answer: {checked.answer}"
-        out.append(Edit(f"{question_body(q)}\n\n({mark})"))
+        answered_text = f"{question_body(q)}\n\n({mark})"
     if checked is None:
         verdict = f"Skipped. The answer is {key_text(q)}."
     elif right:
@@ -317,6 +323,8 @@ def answer(
     )
     following = ask(ctx, session)
     if session.test_type == "diagnostic":
+        if answered_text:
+            out.append(Edit(answered_text))
         out.append(Text("Got it." if checked is not None else "Noted."))
     else:
         # Made after the next question's token, so the three rows are one insert.
@@ -330,17 +338,23 @@ def answer(
         discuss = new_token(
             ctx.s, ctx.user.user_id, "discuss", {"question": q.question_id}, ctx.now
         )
-        out.append(
-            Text(
-                f"{verdict}\n\n{reflow(q.explanation)}",
-                buttons=(
-                    (
-                        Button("Ask the tutor", button_payload(token, "tutor")),
-                        Button("Discuss", button_payload(discuss, "open")),
-                    ),
-                ),
-            )
+        feedback = f"{verdict}\n\n{reflow(q.explanation)}"
+        buttons = (
+            (
+                Button("Ask the tutor", button_payload(token, "tutor")),
+                Button("Discuss", button_payload(discuss, "open")),
+            ),
         )
+        merged = f"{answered_text}\n\n{feedback}"
+        if answered_text and len(merged) <= FEEDBACK_IN_PLACE_MAX:
+            # The feedback goes into the answered question's message: one
+            # message fewer per answer (Telegram limits a bot's messages per
+            # second), and the verdict stays next to its question.
+            out.append(Edit(merged, buttons=buttons, added=feedback))
+        else:
+            if answered_text:
+                out.append(Edit(answered_text))
+            out.append(Text(feedback, buttons=buttons))
     if news:
         out.append(Text("\n".join(news)))
     return out + following

@@ -106,10 +106,16 @@ async def test_button_answer_edits_and_sends_the_next_question(tg: Bot) -> None:
     assert len(answers) == 1 and answers[0].params["callback_query_id"]
     [edit] = ok(calls, "editMessageText")
     assert (edit.params["chat_id"], edit.params["message_id"]) == (ADA, question["message_id"])
-    assert "reply_markup" not in edit.params  # the keyboard is dropped
-    assert "your answer: B" in edit.params["text"]
-    assert "Correct!" in texts(calls)
-    assert "reply_markup" not in tg.fake.messages[(ADA, question["message_id"])]
+    # The question's message now holds the answer, the verdict and the
+    # explanation, and its keyboard is the tutor's instead of A-D: the
+    # feedback costs no message of its own.
+    assert "your answer: B" in edit.params["text"] and "Correct!" in edit.params["text"]
+    after = tg.fake.messages[(ADA, question["message_id"])]
+    assert [b["text"] for row in after["reply_markup"]["inline_keyboard"] for b in row] == [
+        "Ask the tutor",
+        "Discuss",
+    ]
+    assert not any("Correct!" in c.params.get("text", "") for c in ok(calls, "sendMessage"))
     keyboards = [
         c for c in ok(calls, "sendMessage") if "inline_keyboard" in c.params.get("reply_markup", {})
     ]
