@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 
-from sqlalchemy import bindparam, select
-
 from core.chat.dispatcher import Context, action, command, text_route
 from core.chat.errors import UserError
 from core.chat.messages import Button, Edit, Outgoing, Text
@@ -231,12 +229,9 @@ def _question(ctx: Context, session: PracticeSession, q: Question, done: int) ->
     return question_messages(q, header, token, buttons)
 
 
-_SESSION = select(PracticeSession).where(PracticeSession.session_id == bindparam("session_id"))
-"""Built once (every answer runs it); the question comes from the pool's copies."""
-
-
 def _current(ctx: Context, session_id: str, question_id: str) -> tuple[PracticeSession, Question]:
-    session = ctx.s.scalar(_SESSION, {"session_id": session_id})
+    # Loaded with the pressed token (tokens.resolve): no query here.
+    session = ctx.s.get(PracticeSession, session_id)
     if session is None or session.user_id != ctx.user.user_id:
         raise UserError("That question is no longer open. Send /practice for a new one.")
     current = session.status == "active" and session.current_question_id == question_id
