@@ -8,11 +8,14 @@ new numbers), so a student cannot pass by remembering the answer.
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.content import generators
@@ -37,14 +40,28 @@ def _save(row: ReviewCard, card: Card) -> None:
     row.due_at = card.due
 
 
-def add_miss(s: Session, user_id: str, question_id: str, now: datetime) -> ReviewCard:
-    """Put a missed item on the schedule (a repeated miss is a lapse)."""
+def add_miss(s: Session, user_id: str, question_id: str, now: datetime) -> None:
+    """Put a missed item on the schedule (a repeated miss is a lapse).
+
+    A first miss (practice never repeats an item, so nearly every miss) is one
+    plain insert that does nothing when the card exists (unique per user and
+    item); only then is the card read and its lapse written through the ORM.
+    """
+    stmt = _insert_new_card(s.get_bind().dialect.name)
+    if stmt is not None:
+        if any(isinstance(o, ReviewCard) for o in s.new):
+            s.flush()  # a card added in this transaction: the insert must see it
+        card, _ = SCHEDULER.review_card(Card(), Rating.Again, now)
+        values = {"user_id": user_id, "question_id": question_id, "card": card.to_dict()}
+        values |= {"due_at": card.due, "last_review_at": now, "created_at": now}
+        if s.connection().execute(stmt, values).first() is not None:
+            return
     row = s.scalar(
         select(ReviewCard).where(
             ReviewCard.user_id == user_id, ReviewCard.question_id == question_id
         )
     )
-    if row is None:
+    if row is None:  # pragma: no cover - engines without the insert above
         card, _ = SCHEDULER.review_card(Card(), Rating.Again, now)
         row = ReviewCard(user_id=user_id, question_id=question_id, created_at=now, due_at=card.due)
         s.add(row)
@@ -53,7 +70,28 @@ def add_miss(s: Session, user_id: str, question_id: str, now: datetime) -> Revie
         row.lapses += 1
     row.last_review_at = now
     _save(row, card)
-    return row
+
+
+@functools.cache
+def _insert_new_card(dialect: str) -> Executable | None:
+    """A new card, or nothing when the user has one for the item (built once)."""
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    if insert is None:
+        return None
+    return (
+        insert(ReviewCard)
+        .values(
+            user_id=bindparam("user_id"),
+            question_id=bindparam("question_id"),
+            card=bindparam("card"),
+            due_at=bindparam("due_at"),
+            lapses=0,
+            last_review_at=bindparam("last_review_at"),
+            created_at=bindparam("created_at"),
+        )
+        .on_conflict_do_nothing(index_elements=[ReviewCard.user_id, ReviewCard.question_id])
+        .returning(ReviewCard.id)
+    )
 
 
 def rate(s: Session, row: ReviewCard, correct: bool, now: datetime) -> datetime:
