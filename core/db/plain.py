@@ -5,15 +5,19 @@ order of statements and builds each from the changed attributes. An answer
 changes one row it loaded (the practice session's next question), and that
 machinery then costs more CPU than the UPDATE it sends (bench/answer_steps.py).
 :func:`write_changes` sends the UPDATE itself and tells the ORM the values
-are saved, so the closing flush finds nothing to do.
+are saved, so the closing flush finds nothing to do. :func:`conflict_insert`
+gives the INSERT that settles a unique conflict in the same statement.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, bindparam, inspect, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -89,3 +93,15 @@ def write_dirty(s: Session) -> None:
 def _row_order(obj: Any) -> tuple[str, str]:
     state = inspect(obj)
     return state.mapper.local_table.name, repr(state.identity)
+
+
+def conflict_insert(dialect: str) -> Callable[..., Any] | None:
+    """The ``insert`` of ``dialect`` that takes ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (PostgreSQL's, SQLite's; None for another engine)."""
+    return _CONFLICT_INSERTS.get(dialect)
+
+
+_CONFLICT_INSERTS: dict[str, Callable[..., Any]] = {
+    "postgresql": pg_insert,
+    "sqlite": sqlite_insert,
+}

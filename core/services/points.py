@@ -6,13 +6,12 @@ import functools
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, inspect, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Executable
 
 from core.db.models import ActivityDay, PointsEntry, User
+from core.db.plain import conflict_insert
 from core.services.profile import local_today
 
 POINTS_BY_DIFFICULTY = {"easy": 5, "medium": 10, "hard": 15}
@@ -116,7 +115,7 @@ def record_activity(
 @functools.cache
 def _upsert_activity(dialect: str) -> Executable | None:
     """The day's insert-or-add statement for ``dialect`` (built once: it runs on every answer)."""
-    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    insert = conflict_insert(dialect)
     if insert is None:
         return None
     stmt = insert(ActivityDay).values(

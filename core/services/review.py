@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler
 from sqlalchemy import Executable, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.content import generators
 from core.db.models import Question, Response, ReviewCard
+from core.db.plain import conflict_insert
 from core.services.questions import store_item
 
 # A missed SAT item is worth seeing again tomorrow, not in a minute: the
@@ -75,7 +74,7 @@ def add_miss(s: Session, user_id: str, question_id: str, now: datetime) -> None:
 @functools.cache
 def _insert_new_card(dialect: str) -> Executable | None:
     """A new card, or nothing when the user has one for the item (built once)."""
-    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    insert = conflict_insert(dialect)
     if insert is None:
         return None
     return (
