@@ -185,14 +185,13 @@ def answered_in(
     own, unless a question has no copy in this process.
     """
     if user_id is not None and cache is not None:
-        answered = []
-        for qid, correct, pretest in history(s, user_id).by_session.get(session_id, ()):
-            q = cache.cached(s, qid)
-            if q is None:
-                break
-            answered.append(Answered(correct, pretest, q.section, q.a_param, q.b_param, q.c_param))
-        else:
-            return answered
+        rows = history(s, user_id).by_session.get(session_id, [])
+        copies = cache.cached(s, [qid for qid, _, _ in rows])
+        if copies is not None:
+            return [
+                Answered(correct, pretest, q.section, q.a_param, q.b_param, q.c_param)
+                for (_, correct, pretest), q in zip(rows, copies, strict=True)
+            ]
     return [
         Answered(bool(r[0]), bool(r[1]), r[2], r[3], r[4], r[5])
         for r in s.execute(_ANSWERED_IN, {"session_id": session_id})

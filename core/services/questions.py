@@ -306,11 +306,13 @@ class PoolCache:
     MAX_QUESTIONS = 20_000
     """Copies kept per process (about 2 KB each)."""
 
-    def cached(self, s: Session, question_id: str) -> Question | None:
-        """The question's copy if this process has one, else None; never loads
-        one (see :meth:`question`)."""
+    def cached(self, s: Session, question_ids: Iterable[str]) -> list[Question] | None:
+        """The copies of ``question_ids`` if this process has them all, else None;
+        never loads one (see :meth:`question`)."""
         self.get(s)
-        return self._questions.get(question_id)
+        questions = self._questions
+        found = [questions.get(qid) for qid in question_ids]
+        return None if None in found else found  # type: ignore[return-value]
 
     def question(self, s: Session, question_id: str) -> Question | None:
         """The stored question ``question_id`` from the process's read-only copies.
