@@ -28,16 +28,14 @@ from core.services import practice
 from core.services.points import award
 from core.services.questions import Checked, PoolCache, seen_question_ids
 from core.services.selection import pick
+from tests.db import factories
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
 
 def _user(db: Database) -> str:
     with db.uow() as s:
-        user = User(display_name="Ana", created_at=NOW)
-        s.add(user)
-        s.flush()
-        return user.user_id
+        return factories.user(s, "Ana", created_at=NOW).user_id
 
 
 def _stale(cache: PoolCache) -> None:

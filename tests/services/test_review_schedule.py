@@ -8,18 +8,16 @@ from fsrs import Card
 from sqlalchemy import event, func, select
 
 from core.db.engine import Database
-from core.db.models import Question, ReviewCard, User
+from core.db.models import Question, ReviewCard
 from core.services import review
+from tests.db import factories
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
 
 def test_a_first_miss_is_one_insert_and_a_repeated_miss_a_lapse(db: Database) -> None:
     with db.uow() as s:
-        user = User(display_name="Ana", created_at=NOW)
-        s.add(user)
-        s.flush()
-        uid = user.user_id
+        uid = factories.user(s, "Ana", created_at=NOW).user_id
         first, second = s.scalars(select(Question.question_id).limit(2)).all()
     statements: list[str] = []
 
