@@ -109,6 +109,13 @@ class Edit:
     added: str = ""
 
 
+EDIT_MAX_TEXT = 3500
+"""The longest text an :class:`Edit` should carry. An edit replaces one
+message and cannot be split into several as a :class:`Text` can; every
+adapter's single message holds more (Telegram's text and Discord's embed
+4096 characters after markup)."""
+
+
 @dataclass(frozen=True)
 class Typing:
     """A "working" hint: the next message may take a moment."""

@@ -177,7 +177,7 @@ def test_button_feedback_is_edited_into_the_question_unless_too_long(
     assert [b.label for row in edit.buttons for b in row] == ["Ask the tutor", "Discuss"]
     assert not any(isinstance(m, Text) and "Correct" in m.text for m in out)
 
-    monkeypatch.setattr(handler, "FEEDBACK_IN_PLACE_MAX", 10)
+    monkeypatch.setattr(handler, "EDIT_MAX_TEXT", 10)
     out = _answer(chat, False)
     [edit] = [m for m in out if isinstance(m, Edit)]
     assert "your answer:" in edit.text and "Not quite" not in edit.text and not edit.buttons

@@ -6,7 +6,7 @@ import random
 
 from core.chat.dispatcher import Context, action, command, text_route
 from core.chat.errors import UserError
-from core.chat.messages import Button, Edit, Outgoing, Text
+from core.chat.messages import EDIT_MAX_TEXT, Button, Edit, Outgoing, Text
 from core.chat.render import (
     key_text,
     progress_bar,
@@ -26,11 +26,6 @@ from core.services.questions import PoolCache, check_answer
 
 TEST_KINDS = ("full", "section")
 DIAGNOSTIC_PER_DOMAIN = 3
-
-
-FEEDBACK_IN_PLACE_MAX = 3500
-"""Longest answered question plus feedback shown in the question's own message
-(an edit is one message: Telegram's limit is 4096 characters after markup)."""
 
 
 def pool_cache(ctx: Context) -> PoolCache:
@@ -341,7 +336,7 @@ def answer(
             ),
         )
         merged = f"{answered_text}\n\n{feedback}"
-        if answered_text and len(merged) <= FEEDBACK_IN_PLACE_MAX:
+        if answered_text and len(merged) <= EDIT_MAX_TEXT:
             # The feedback goes into the answered question's message: one
             # message fewer per answer (Telegram limits a bot's messages per
             # second), and the verdict stays next to its question.
